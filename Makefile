@@ -1,0 +1,78 @@
+# The two commands of the README: `make up` and `make test`.
+# Everything else here is what they are made of.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/agentloom
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: help up test lint typecheck pytest frontend-check e2e services bench
+
+help:
+	@echo "make up    build and serve Agentloom on http://127.0.0.1:8000"
+	@echo "make test  install what the tests need and run every check"
+
+# --- installs (each re-runs only when its lock changes) --------------------------
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
+	cd frontend && npm run --silent build
+	@touch $@
+
+# --- make up -------------------------------------------------------------------
+up: $(VENV)/.synced frontend/dist/index.html
+	@mkdir -p var
+	@$(MANAGE) bootstrap
+	@$(MANAGE) collectstatic --noinput --verbosity 0
+	@echo ""
+	@echo "  Agentloom is running on http://127.0.0.1:8000"
+	@if [ -z "$$DATABASE_URL$$REDIS_URL" ] || [ -n "$$DEBUG" ]; then \
+	  echo "  Log in as demo / demo"; fi
+	@echo "  (Ctrl-C stops it)"
+	@echo ""
+	@$(MANAGE) serve
+
+# --- make test -----------------------------------------------------------------
+services:
+	@bash deploy/local/ensure-services.sh
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(VENV)/bin/mypy server workers
+	$(VENV)/bin/mypy --strict workers/engine
+
+pytest: $(VENV)/.synced services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest -q
+
+frontend-check: frontend/node_modules/.installed
+	cd frontend && npm run --silent lint && npm run --silent typecheck && npm run --silent test
+
+e2e: $(VENV)/.synced services frontend/dist/index.html
+	bash tests/e2e/run.sh
+
+test: lint typecheck frontend-check pytest e2e
+
+bench: $(VENV)/.synced services
+	bash bench/run_all.sh

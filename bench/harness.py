@@ -1,0 +1,67 @@
+"""A throwaway deployment for benchmarks: its own Postgres database, real processes.
+
+A bench script calls ``deployment()`` first: it points this process at a fresh
+database (``agentloom_bench``), migrates it, and returns helpers to start the
+API and workers against it, exactly as ``make up`` would in the distributed
+topology. Nothing here is mocked; the figures are of the real system.
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BENCH_DB = os.environ.get("AGENTLOOM_BENCH_DB", "agentloom_bench")
+os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/2")
+os.environ.setdefault("SECRET_KEY", "agentloom-bench")
+os.environ.setdefault("AGENTLOOM_VAR_DIR", "/tmp/agentloom-bench")
+os.environ["DJANGO_SETTINGS_MODULE"] = "server.settings"
+
+
+@dataclass
+class Deployment:
+    token: str
+    user_id: int
+    workspace_id: str
+
+
+def deployment() -> Deployment:
+    """A fresh, migrated bench database with one user, workspace and API token."""
+    subprocess.run(["bash", "deploy/local/ensure-services.sh"], check=True, cwd=ROOT)
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", f"DROP DATABASE IF EXISTS {BENCH_DB}"], check=True)
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", f"CREATE DATABASE {BENCH_DB}"], check=True)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], check=True, cwd=ROOT)
+    import django
+
+    django.setup()
+    import redis
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from server.accounts.services import create_token, create_workspace
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    user = get_user_model().objects.create_user("bench", password="bench")
+    workspace = create_workspace(owner=user, name="Bench")
+    workspace.max_running_runs = 10_000
+    workspace.save()
+    return Deployment(token=create_token(user=user, name="bench")[1], user_id=user.pk, workspace_id=str(workspace.pk))
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> str:
+    return (
+        f"median {statistics.median(values):.1f} ms, p95 {percentile(values, 95):.1f} ms, "
+        f"p99 {percentile(values, 99):.1f} ms (n={len(values)})"
+    )

@@ -1,0 +1,153 @@
+import { lazy, Suspense, useEffect } from "react";
+import {
+  createBrowserRouter,
+  Navigate,
+  NavLink,
+  Outlet,
+  RouterProvider,
+  useLocation,
+  useNavigate,
+} from "react-router";
+import { onUnauthorized } from "./api/client";
+import { LoginPage } from "./pages/LoginPage";
+import { RunsPage } from "./pages/RunsPage";
+import { TemplatesPage } from "./pages/TemplatesPage";
+import { WorkflowsPage } from "./pages/WorkflowsPage";
+import { useSession } from "./session/store";
+import { ErrorState, Spinner } from "./ui/states";
+import { Toasts } from "./ui/toasts";
+
+// The canvas pages carry React Flow and ELK: load them on demand.
+const EditorPage = lazy(() => import("./pages/EditorPage"));
+const RunPage = lazy(() => import("./pages/RunPage"));
+
+function RequireAuth() {
+  const status = useSession((s) => s.status);
+  const error = useSession((s) => s.error);
+  const init = useSession((s) => s.init);
+  const location = useLocation();
+  if (status === "loading") return <Spinner label="Signing in…" />;
+  if (status === "error") return <ErrorState error={error ?? "The server could not be reached."} onRetry={() => void init()} />;
+  if (status === "anonymous") {
+    const next = encodeURIComponent(location.pathname + location.search);
+    return <Navigate to={`/login?next=${next}`} replace />;
+  }
+  return <Shell />;
+}
+
+function WorkspacePicker() {
+  const me = useSession((s) => s.me);
+  const workspaceId = useSession((s) => s.workspaceId);
+  const setWorkspace = useSession((s) => s.setWorkspace);
+  if (!me || me.workspaces.length <= 1) {
+    const w = me?.workspaces[0];
+    return w ? <span className="muted" title={`Role: ${w.role}`}>{w.name}</span> : null;
+  }
+  return (
+    <label className="inline-field">
+      <span className="sr-only">Workspace</span>
+      <select
+        data-testid="workspace-picker"
+        value={workspaceId ?? ""}
+        onChange={(e) => setWorkspace(e.target.value)}
+      >
+        {me.workspaces.map((w) => (
+          <option key={w.id} value={w.id}>
+            {w.name} ({w.role})
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function Shell() {
+  const me = useSession((s) => s.me);
+  const logout = useSession((s) => s.logout);
+  const navigate = useNavigate();
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <NavLink to="/workflows" className="brand" aria-label="Agentloom home">
+          <span className="brand-mark" aria-hidden="true" />
+          Agentloom
+        </NavLink>
+        <nav aria-label="Main">
+          <NavLink to="/workflows" data-testid="nav-workflows">
+            Workflows
+          </NavLink>
+          <NavLink to="/templates" data-testid="nav-templates">
+            Templates
+          </NavLink>
+          <NavLink to="/runs" data-testid="nav-runs">
+            Runs
+          </NavLink>
+        </nav>
+        <div className="topbar-right">
+          <WorkspacePicker />
+          <span className="muted" data-testid="current-user">
+            {me?.username}
+          </span>
+          <button
+            type="button"
+            className="button button-ghost"
+            onClick={() => void logout().then(() => navigate("/login"))}
+          >
+            Log out
+          </button>
+        </div>
+      </header>
+      <main id="main" className="main" tabIndex={-1}>
+        <Suspense fallback={<Spinner />}>
+          <Outlet />
+        </Suspense>
+      </main>
+    </div>
+  );
+}
+
+function NotFound() {
+  return (
+    <div className="page">
+      <h1>Not found</h1>
+      <p>
+        There is nothing at this address. <NavLink to="/workflows">Back to workflows</NavLink>
+      </p>
+    </div>
+  );
+}
+
+const router = createBrowserRouter([
+  { path: "/login", element: <LoginPage /> },
+  {
+    element: <RequireAuth />,
+    children: [
+      { index: true, element: <Navigate to="/workflows" replace /> },
+      { path: "/workflows", element: <WorkflowsPage /> },
+      { path: "/workflows/:id", element: <EditorPage /> },
+      { path: "/templates", element: <TemplatesPage /> },
+      { path: "/runs", element: <RunsPage /> },
+      { path: "/runs/:id", element: <RunPage /> },
+      { path: "*", element: <NotFound /> },
+    ],
+  },
+]);
+
+export function App() {
+  const init = useSession((s) => s.init);
+  const expire = useSession((s) => s.expire);
+  useEffect(() => {
+    onUnauthorized(expire);
+    void init();
+    return () => onUnauthorized(null);
+  }, [init, expire]);
+  return (
+    <>
+      <RouterProvider router={router} />
+      <Toasts />
+    </>
+  );
+}

@@ -1,0 +1,120 @@
+import {
+  Background,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  useConnection,
+  useReactFlow,
+  type EdgeTypes,
+  type IsValidConnection,
+  type NodeTypes,
+  type OnConnectEnd,
+} from "@xyflow/react";
+import { memo, useCallback, type DragEvent } from "react";
+import { isKnownType, nodeTypeInfo } from "../../doc/catalog";
+import { EDGE_TYPE, UNKNOWN_NODE_TYPE, type FlowEdge, type FlowNode } from "../../doc/convert";
+import { NODE_TYPES, type NodeType } from "../../doc/types";
+import { editorStore, useEditor } from "../store";
+import { EditorEdge } from "./EditorEdge";
+import { EditorNode } from "./EditorNode";
+
+export const PALETTE_MIME = "application/x-agentloom-node";
+
+const nodeTypes: NodeTypes = Object.fromEntries([...NODE_TYPES, UNKNOWN_NODE_TYPE].map((t) => [t, EditorNode]));
+const edgeTypes: EdgeTypes = { [EDGE_TYPE]: EditorEdge };
+const defaultEdgeOptions = { type: EDGE_TYPE, markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 } };
+
+const minimapColor = (n: FlowNode) => nodeTypeInfo(n.data.__type ?? n.type ?? "").color;
+
+/** While dragging a connection over a handle, says why it would be refused. */
+function ConnectionHint() {
+  const c = useConnection();
+  if (!c.inProgress || !c.toNode || c.isValid !== false) return null;
+  const from = c.fromHandle?.type === "target" ? c.toNode.id : c.fromNode.id;
+  const to = c.fromHandle?.type === "target" ? c.fromNode.id : c.toNode.id;
+  const check = editorStore.getState().checkConnection({ source: from, target: to });
+  if (check.ok) return null;
+  return (
+    <div className="connection-hint" role="status" data-testid="connection-hint">
+      {check.reason}
+    </div>
+  );
+}
+
+export const Canvas = memo(function Canvas() {
+  const nodes = useEditor((s) => s.nodes);
+  const edges = useEditor((s) => s.edges);
+  const readOnly = useEditor((s) => s.readOnly);
+  const onNodesChange = useEditor((s) => s.onNodesChange);
+  const onEdgesChange = useEditor((s) => s.onEdgesChange);
+  const connect = useEditor((s) => s.connect);
+  const { screenToFlowPosition } = useReactFlow();
+
+  const isValidConnection: IsValidConnection<FlowEdge> = useCallback(
+    (c) => editorStore.getState().checkConnection({ source: c.source, target: c.target }).ok,
+    [],
+  );
+
+  const onConnectEnd: OnConnectEnd = useCallback((_e, state) => {
+    // Released over a handle that refused the edge: tell the user why.
+    if (state.isValid === false && state.toNode && state.fromNode) {
+      const reversed = state.fromHandle?.type === "target";
+      const source = reversed ? state.toNode.id : state.fromNode.id;
+      const target = reversed ? state.fromNode.id : state.toNode.id;
+      const check = editorStore.getState().checkConnection({ source, target });
+      if (!check.ok) editorStore.getState().setNotice(check.reason);
+    }
+  }, []);
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (!e.dataTransfer.types.includes(PALETTE_MIME)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = "copy";
+  }, []);
+
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const type = e.dataTransfer.getData(PALETTE_MIME);
+      if (!type || !isKnownType(type)) return;
+      e.preventDefault();
+      const p = screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      editorStore.getState().addNode(type as NodeType, { x: p.x - 110, y: p.y - 30 });
+    },
+    [screenToFlowPosition],
+  );
+
+  return (
+    <div className="canvas" data-testid="editor-canvas" onDragOver={onDragOver} onDrop={onDrop}>
+      <ReactFlow<FlowNode, FlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        defaultEdgeOptions={defaultEdgeOptions}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={connect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        elementsSelectable
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={["Meta", "Control", "Shift"]}
+        onlyRenderVisibleElements
+        minZoom={0.05}
+        maxZoom={2}
+        fitView
+        fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background gap={20} size={1} />
+        <MiniMap<FlowNode> pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" />
+        <Controls showInteractive={false} aria-label="Zoom controls" />
+        <ConnectionHint />
+      </ReactFlow>
+    </div>
+  );
+});

@@ -1,0 +1,220 @@
+import { useId, useMemo } from "react";
+import { nodeTypeInfo } from "../../doc/catalog";
+import { edgeInputKey } from "../../doc/convert";
+import { DEFAULT_RETRY, type Backoff, type ErrorPolicy, type NodeConfig, type RetryPolicy } from "../../doc/types";
+import { ModelSelect } from "../../ui/ModelSelect";
+import { NodeIcon } from "../../ui/NodeIcon";
+import { editorStore, useEditor } from "../store";
+import { ExpressionPreview } from "./ExpressionPreview";
+import { Field, JsonField, NumberField } from "./fields";
+import { PromptEditor } from "./PromptEditor";
+
+const EMPTY: readonly string[] = [];
+
+export function NodePanel({ nodeId }: { nodeId: string }) {
+  const node = useEditor((s) => s.nodes.find((n) => n.id === nodeId));
+  const readOnly = useEditor((s) => s.readOnly);
+  const inputs = useEditor((s) => s.meta.inputs);
+  const defaultModel = useEditor((s) => s.meta.settings?.default_model);
+  const problems = useEditor((s) => s.problemIndex.byNode[nodeId]);
+  const edges = useEditor((s) => s.edges);
+  const ids = { label: useId(), model: useId(), temp: useId(), sys: useId(), prompt: useId(), fmt: useId(), onerr: useId(), expr: useId(), backoff: useId() };
+
+  const declared = useMemo(() => Object.keys(inputs ?? {}), [inputs]);
+  const inputKeys = useMemo(
+    () => edges.filter((e) => e.target === nodeId).map((e) => edgeInputKey({ source: e.source, target_handle: e.data?.target_handle ?? null })),
+    [edges, nodeId],
+  );
+  if (!node) return null;
+  const type = node.data.__type ?? node.type ?? "";
+  const info = nodeTypeInfo(type);
+  const cfg: NodeConfig = node.data.config ?? {};
+  const st = editorStore.getState();
+  const setCfg = (patch: Partial<NodeConfig>, field: string) => st.updateConfig(nodeId, patch, `${nodeId}:${field}`);
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...(cfg.retry ?? {}) };
+  const setRetry = (patch: Partial<RetryPolicy>, field: string) => setCfg({ retry: { ...retry, ...patch } }, `retry.${field}`);
+  const temp = typeof cfg.temperature === "number" ? cfg.temperature : null;
+
+  return (
+    <section className="panel-section" aria-labelledby={`${ids.label}-h`} data-testid="node-panel">
+      <div className="panel-heading">
+        <NodeIcon type={type} />
+        <div>
+          <h2 id={`${ids.label}-h`} className="panel-title">
+            {info.title}
+          </h2>
+          <div className="muted small mono" data-testid="node-panel-id">
+            {nodeId}
+          </div>
+        </div>
+      </div>
+      {problems && problems.length > 0 && (
+        <ul className="panel-problems" data-testid="node-panel-problems">
+          {problems.map((p, i) => (
+            <li key={i} className={p.severity === "error" ? "field-error" : "field-warning"}>
+              {p.field ? <code>{p.field}</code> : null} {p.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      <fieldset disabled={readOnly} className="plain">
+        <Field label="Label" htmlFor={ids.label}>
+          <input
+            id={ids.label}
+            value={node.data.label}
+            onChange={(e) => st.updateNode(nodeId, { label: e.target.value }, `${nodeId}:label`)}
+            data-testid="node-label"
+          />
+        </Field>
+
+        {info.agent && (
+          <>
+            <Field label="Model" htmlFor={ids.model}>
+              <ModelSelect
+                id={ids.model}
+                value={cfg.model ?? null}
+                onChange={(m) => setCfg({ model: m }, "model")}
+                emptyLabel={`Workflow default (${defaultModel ?? "none"})`}
+                testId="node-model"
+              />
+            </Field>
+            <div className="field">
+              <label htmlFor={ids.temp}>Temperature</label>
+              <div className="slider-row">
+                <input
+                  type="range"
+                  min={0}
+                  max={2}
+                  step={0.1}
+                  value={temp ?? 0.7}
+                  onChange={(e) => setCfg({ temperature: Number(e.target.value) }, "temperature")}
+                  aria-label="Temperature slider"
+                  data-testid="node-temperature-slider"
+                />
+                <input
+                  id={ids.temp}
+                  type="number"
+                  min={0}
+                  max={2}
+                  step={0.1}
+                  value={temp ?? ""}
+                  onChange={(e) => setCfg({ temperature: e.target.value === "" ? null : Number(e.target.value) }, "temperature")}
+                  aria-invalid={temp !== null && (temp < 0 || temp > 2) ? true : undefined}
+                  data-testid="node-temperature"
+                />
+              </div>
+              {temp !== null && (temp < 0 || temp > 2) && <small className="field-error">Temperature must be between 0 and 2.</small>}
+            </div>
+            <Field label="System prompt" htmlFor={ids.sys}>
+              <PromptEditor id={ids.sys} value={cfg.system_prompt ?? ""} onChange={(v) => setCfg({ system_prompt: v }, "system_prompt")} rows={4} declaredInputs={declared} inputKeys={inputKeys} testId="node-system-prompt" />
+            </Field>
+            <Field
+              label="Prompt"
+              htmlFor={ids.prompt}
+              hint={
+                <>
+                  <code>{"{{ $.run.topic }}"}</code> reads a run input; <code>{"{{ $.key }}"}</code> an incoming edge’s input key
+                  {inputKeys.length ? ` (${inputKeys.join(", ")})` : ""}. Empty: every input under a heading.
+                </>
+              }
+            >
+              <PromptEditor id={ids.prompt} value={cfg.prompt ?? ""} onChange={(v) => setCfg({ prompt: v }, "prompt")} rows={6} declaredInputs={declared} inputKeys={inputKeys} testId="node-prompt" />
+            </Field>
+            <div className="field-row">
+              <NumberField label="Max tokens" value={cfg.max_tokens} min={1} step={1} onChange={(v) => setCfg({ max_tokens: v }, "max_tokens")} testId="node-max-tokens" />
+              <NumberField label="Timeout (s)" value={cfg.timeout_s} min={1} step={1} onChange={(v) => setCfg({ timeout_s: v }, "timeout_s")} testId="node-timeout" />
+            </div>
+            {typeof cfg.max_tokens === "number" && cfg.max_tokens <= 0 && <small className="field-error">Max tokens must be above 0.</small>}
+            <div className="field-row">
+              <label className="check">
+                <input type="checkbox" checked={cfg.stream ?? true} onChange={(e) => setCfg({ stream: e.target.checked }, "stream")} data-testid="node-stream" />
+                Stream tokens
+              </label>
+              <Field label="Response format" htmlFor={ids.fmt}>
+                <select id={ids.fmt} value={cfg.response_format ?? "text"} onChange={(e) => setCfg({ response_format: e.target.value as "text" | "json" }, "response_format")} data-testid="node-response-format">
+                  <option value="text">text</option>
+                  <option value="json">json</option>
+                </select>
+              </Field>
+            </div>
+            <fieldset className="group">
+              <legend>Retry policy</legend>
+              <div className="field-row">
+                <NumberField label="Max attempts" value={retry.max_attempts} min={1} step={1} onChange={(v) => setRetry({ max_attempts: v ?? 1 }, "max_attempts")} testId="node-retry-attempts" />
+                <Field label="Backoff" htmlFor={ids.backoff}>
+                  <select id={ids.backoff} value={retry.backoff} onChange={(e) => setRetry({ backoff: e.target.value as Backoff }, "backoff")}>
+                    <option value="exponential">exponential</option>
+                    <option value="linear">linear</option>
+                    <option value="fixed">fixed</option>
+                  </select>
+                </Field>
+              </div>
+              <div className="field-row">
+                <NumberField label="Initial delay (ms)" value={retry.initial_delay_ms} min={0} step={100} onChange={(v) => setRetry({ initial_delay_ms: v ?? 0 }, "initial_delay_ms")} />
+                <NumberField label="Max delay (ms)" value={retry.max_delay_ms} min={0} step={1000} onChange={(v) => setRetry({ max_delay_ms: v ?? 0 }, "max_delay_ms")} />
+              </div>
+              <label className="check">
+                <input type="checkbox" checked={retry.jitter} onChange={(e) => setRetry({ jitter: e.target.checked }, "jitter")} />
+                Jitter
+              </label>
+            </fieldset>
+          </>
+        )}
+
+        {type === "transformer" && (
+          <Field label="Expression (JSONata over the node’s inputs)" htmlFor={ids.expr}>
+            <textarea
+              id={ids.expr}
+              className="mono"
+              rows={5}
+              value={cfg.expression ?? ""}
+              onChange={(e) => setCfg({ expression: e.target.value }, "expression")}
+              spellCheck={false}
+              data-testid="node-expression"
+            />
+            <TransformerPreview nodeId={nodeId} expression={cfg.expression ?? ""} />
+          </Field>
+        )}
+
+        {(info.agent || type === "transformer") && (
+          <>
+            <Field label="On error" htmlFor={ids.onerr}>
+              <select
+                id={ids.onerr}
+                value={cfg.on_error ?? ""}
+                onChange={(e) => setCfg({ on_error: (e.target.value || null) as ErrorPolicy | null }, "on_error")}
+                data-testid="node-on-error"
+              >
+                <option value="">Workflow default</option>
+                <option value="stop">stop — fail the run</option>
+                <option value="continue">continue — skip dependants</option>
+                <option value="fallback">fallback — succeed with a fallback output</option>
+              </select>
+            </Field>
+            {cfg.on_error === "fallback" && (
+              <JsonField label="Fallback output (JSON)" value={cfg.fallback_output} onChange={(v) => setCfg({ fallback_output: v }, "fallback_output")} testId="node-fallback-output" />
+            )}
+          </>
+        )}
+
+        {type === "input" && <p className="muted small">Exposes the run inputs (declared in Workflow → Inputs) to the nodes it connects to.</p>}
+        {type === "output" && <p className="muted small">Collects the values of its incoming edges as the run’s output.</p>}
+      </fieldset>
+      <EditorNodeInputsHint keys={inputKeys.length ? inputKeys : EMPTY} />
+    </section>
+  );
+}
+
+function EditorNodeInputsHint({ keys }: { keys: readonly string[] }) {
+  if (!keys.length) return null;
+  return (
+    <p className="muted small">
+      Input keys: {keys.map((k) => <code key={k}>{k}</code>).reduce<React.ReactNode[]>((acc, x, i) => (i ? [...acc, ", ", x] : [x]), [])}
+    </p>
+  );
+}
+
+/** A transformer's expression evaluated against the inputs its node received in the last run. */
+function TransformerPreview({ nodeId, expression }: { nodeId: string; expression: string }) {
+  return <ExpressionPreview expression={expression} mode="value" source={{ kind: "nodeInput", nodeId }} />;
+}

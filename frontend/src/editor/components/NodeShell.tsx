@@ -1,0 +1,51 @@
+import { memo, type ReactNode } from "react";
+import { nodeTypeInfo } from "../../doc/catalog";
+import { NodeIcon } from "../../ui/NodeIcon";
+
+export interface NodeShellProps {
+  id: string;
+  type: string;
+  label: string;
+  subtitle?: string | undefined;
+  selected?: boolean | undefined;
+  className?: string | undefined;
+  badge?: ReactNode;
+  children?: ReactNode;
+  state?: string | undefined;
+}
+
+/** The common body of a canvas node: icon, label, type, a badge slot and content. */
+export const NodeShell = memo(function NodeShell({
+  id,
+  type,
+  label,
+  subtitle,
+  selected,
+  className,
+  badge,
+  children,
+  state,
+}: NodeShellProps) {
+  const info = nodeTypeInfo(type);
+  return (
+    <div
+      className={`flow-node${selected ? " is-selected" : ""}${className ? ` ${className}` : ""}`}
+      style={{ "--node-color": info.color } as React.CSSProperties}
+      data-testid={`node-${id}`}
+      data-node-type={type}
+      data-state={state}
+    >
+      <div className="flow-node-head">
+        <NodeIcon type={type} size={14} />
+        <div className="flow-node-titles">
+          <div className="flow-node-label" title={label}>
+            {label || id}
+          </div>
+          <div className="flow-node-sub">{subtitle ?? info.title}</div>
+        </div>
+        {badge}
+      </div>
+      {children}
+    </div>
+  );
+});

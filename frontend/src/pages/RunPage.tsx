@@ -1,0 +1,368 @@
+import {
+  applyEdgeChanges,
+  applyNodeChanges,
+  Background,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  type EdgeChange,
+  type EdgeTypes,
+  type NodeChange,
+  type NodeTypes,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+import { api } from "../api/endpoints";
+import type { Diff, RunDetail, VersionDetail } from "../api/types";
+import { nodeTypeInfo } from "../doc/catalog";
+import { EDGE_TYPE, UNKNOWN_NODE_TYPE, documentToFlow, type FlowEdge, type FlowNode } from "../doc/convert";
+import { NODE_TYPES } from "../doc/types";
+import { DiffView } from "../ui/DiffView";
+import { attachRunStream, createRunViewStore, type RunViewStore, type RunViewStoreApi } from "../live/runStore";
+import { isRunFinished } from "../live/runState";
+import { RunStoreContext, useRunView } from "../run/context";
+import { LogsPanel } from "../run/LogsPanel";
+import { Elapsed, HandoffInspector, NodeDetails } from "../run/panels";
+import { RunEdge } from "../run/RunEdge";
+import { RunNode } from "../run/RunNode";
+import { Timeline } from "../run/Timeline";
+import { Dialog } from "../ui/Dialog";
+import { formatCost, formatTime, formatTokens, preview } from "../ui/format";
+import { ErrorState, Spinner } from "../ui/states";
+import { StateBadge } from "../ui/StateBadge";
+import { toast } from "../ui/toasts";
+import { useFetch } from "../ui/useFetch";
+
+const nodeTypes: NodeTypes = Object.fromEntries([...NODE_TYPES, UNKNOWN_NODE_TYPE].map((t) => [t, RunNode]));
+const edgeTypes: EdgeTypes = { [EDGE_TYPE]: RunEdge };
+const defaultEdgeOptions = { type: EDGE_TYPE, markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 } };
+const minimapColor = (n: FlowNode) => nodeTypeInfo(n.data.__type ?? n.type ?? "").color;
+
+export default function RunPage() {
+  const { id = "" } = useParams();
+  const [attempt, setAttempt] = useState(0);
+  const loaded = useFetch<{ run: RunDetail; version: VersionDetail }>(`${id}#${attempt}`, async (signal) => {
+    const run = await api.getRun(id, signal);
+    const version = await api.version(run.workflow, run.version);
+    return { run, version };
+  });
+
+  if (loaded.status === "loading") return <Spinner label="Loading run…" />;
+  if (loaded.status === "error") return <ErrorState error={loaded.error} onRetry={() => setAttempt((n) => n + 1)} />;
+  return (
+    <ReactFlowProvider>
+      <RunView key={`${loaded.data.run.id}#${attempt}`} initialRun={loaded.data.run} version={loaded.data.version} />
+    </ReactFlowProvider>
+  );
+}
+
+function RunView({ initialRun, version }: { initialRun: RunDetail; version: VersionDetail }) {
+  const flow = useMemo(() => documentToFlow(version.document), [version]);
+  const [store] = useState<RunViewStoreApi>(() => createRunViewStore(flow.nodes.map((n) => n.id)));
+  const [detail, setDetail] = useState<RunDetail>(initialRun);
+  const [selection, setSelection] = useState<{ kind: "node" | "edge"; id: string } | null>(null);
+  const [tab, setTab] = useState<"logs" | "timeline">("logs");
+
+  // The view is a pure reduction of the event log: replay from seq 0, then stream.
+  useEffect(() => {
+    const { detach } = attachRunStream(store, initialRun.id);
+    return detach;
+  }, [store, initialRun.id]);
+
+  const refresh = useCallback(() => {
+    api
+      .getRun(initialRun.id)
+      .then(setDetail)
+      .catch(() => undefined);
+  }, [initialRun.id]);
+
+  // Local node/edge state so React Flow can record measurements and selection (the
+  // minimap and visible-only rendering need them); the live state lives in the run store.
+  const [nodes, setNodes] = useState(() => flow.nodes.map((n) => ({ ...n, draggable: false, connectable: false })));
+  const [edges, setEdges] = useState(flow.edges);
+  const onNodesChange = useCallback((c: NodeChange<FlowNode>[]) => setNodes((ns) => applyNodeChanges(c, ns)), []);
+  const onEdgesChange = useCallback((c: EdgeChange<FlowEdge>[]) => setEdges((es) => applyEdgeChanges(c, es)), []);
+  const nodeIds = useMemo(() => flow.nodes.map((n) => n.id), [flow]);
+  const labels = useMemo(() => new Map(flow.nodes.map((n) => [n.id, n.data.label || n.id])), [flow]);
+  const selEdge = selection?.kind === "edge" ? flow.edges.find((e) => e.id === selection.id) : undefined;
+
+  return (
+    <RunStoreContext.Provider value={store}>
+      <div className="run-view" data-testid="run-view" data-run-id={initialRun.id}>
+        <RunHeader run={detail} workflowName={version.document.name} onRefresh={refresh} />
+        <div className="run-body">
+          <div className="run-center">
+            <div className="canvas" data-testid="run-canvas">
+              <ReactFlow<FlowNode, FlowEdge>
+                nodes={nodes}
+                edges={edges}
+                onNodesChange={onNodesChange}
+                onEdgesChange={onEdgesChange}
+                nodeTypes={nodeTypes}
+                edgeTypes={edgeTypes}
+                defaultEdgeOptions={defaultEdgeOptions}
+                nodesDraggable={false}
+                nodesConnectable={false}
+                elementsSelectable
+                deleteKeyCode={null}
+                onlyRenderVisibleElements
+                minZoom={0.05}
+                maxZoom={2}
+                fitView
+                fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+                onNodeClick={(_e, n) => setSelection({ kind: "node", id: n.id })}
+                onEdgeClick={(_e, ed) => setSelection({ kind: "edge", id: ed.id })}
+                onPaneClick={() => setSelection(null)}
+                proOptions={{ hideAttribution: true }}
+              >
+                <Background gap={20} size={1} />
+                <MiniMap<FlowNode> pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" />
+                <Controls showInteractive={false} />
+              </ReactFlow>
+            </div>
+            <div className="run-bottom">
+              <div className="tabs" role="tablist" aria-label="Run details">
+                <button type="button" role="tab" aria-selected={tab === "logs"} className={`tab${tab === "logs" ? " is-active" : ""}`} onClick={() => setTab("logs")} data-testid="tab-logs">
+                  Logs
+                </button>
+                <button type="button" role="tab" aria-selected={tab === "timeline"} className={`tab${tab === "timeline" ? " is-active" : ""}`} onClick={() => setTab("timeline")} data-testid="tab-timeline">
+                  Timeline
+                </button>
+              </div>
+              <div role="tabpanel" className="tab-panel">
+                {tab === "logs" ? (
+                  <LogsPanel nodeIds={nodeIds} focusNode={selection?.kind === "node" ? selection.id : null} />
+                ) : (
+                  <TimelineTab onSelect={(nid) => setSelection({ kind: "node", id: nid })} />
+                )}
+              </div>
+            </div>
+          </div>
+          <aside className="side-panel" aria-label="Details" data-testid="run-side-panel">
+            {selection?.kind === "node" ? (
+              <NodeDetails key={selection.id} nodeId={selection.id} label={labels.get(selection.id) ?? selection.id} detail={detail} refresh={refresh} />
+            ) : selEdge ? (
+              <HandoffInspector edgeId={selEdge.id} source={selEdge.source} target={selEdge.target} />
+            ) : (
+              <RunInfo run={detail} />
+            )}
+          </aside>
+        </div>
+      </div>
+    </RunStoreContext.Provider>
+  );
+}
+
+function TimelineTab({ onSelect }: { onSelect: (id: string) => void }) {
+  const runState = useRunView((s) => s.runState);
+  return <Timeline onSelect={onSelect} running={!isRunFinished(runState)} />;
+}
+
+const selectSummary = (s: RunViewStore) => s.runState;
+
+function RunHeader({ run, workflowName, onRefresh }: { run: RunDetail; workflowName: string; onRefresh: () => void }) {
+  const navigate = useNavigate();
+  const liveState = useRunView(selectSummary);
+  const state = liveState === "unknown" ? run.state : liveState;
+  const counts = useRunView((s) => s.counts);
+  const stream = useRunView((s) => s.stream);
+  const startedAt = useRunView((s) => s.startedAt) ?? run.started_at;
+  const finishedAt = useRunView((s) => s.finishedAt) ?? run.finished_at;
+  const promptTokens = useRunView((s) => s.promptTokens);
+  const completionTokens = useRunView((s) => s.completionTokens);
+  const cost = useRunView((s) => s.costUsd);
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const done = counts.succeeded + counts.failed + counts.skipped + counts.cancelled;
+  const finished = isRunFinished(state);
+  const [busy, setBusy] = useState(false);
+  const [resuming, setResuming] = useState(false);
+
+  useEffect(() => {
+    if (finished) onRefresh();
+  }, [finished, onRefresh]);
+
+  const cancel = async () => {
+    setBusy(true);
+    try {
+      await api.cancelRun(run.id);
+      toast("Cancelling…");
+    } catch (err) {
+      toast(err instanceof Error ? err.message : String(err), "error");
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <header className="run-header" data-testid="run-header">
+      <div className="run-title">
+        <Link to={`/workflows/${run.workflow}`} className="muted small">
+          {workflowName || run.workflow_name}
+        </Link>
+        <h1>
+          Run <span className="mono small">{run.id.slice(0, 8)}</span>
+        </h1>
+        <StateBadge state={state} testId="run-state" />
+        <span className={`stream-status stream-${stream}`} data-testid="stream-status" title="Live connection">
+          {stream}
+        </span>
+      </div>
+      <dl className="run-summary" data-testid="run-summary">
+        <div>
+          <dt>Duration</dt>
+          <dd data-testid="run-duration">
+            <Elapsed since={startedAt} until={finishedAt} />
+          </dd>
+        </div>
+        <div>
+          <dt>Nodes done</dt>
+          <dd data-testid="run-nodes-done">
+            {done}/{total}
+          </dd>
+        </div>
+        <div>
+          <dt>Queued · running · retrying</dt>
+          <dd data-testid="run-active-counts">
+            <span className="count-queued">{counts.queued}</span> · <span className="count-running">{counts.running}</span> ·{" "}
+            <span className="count-retrying">{counts.retrying}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Tokens</dt>
+          <dd data-testid="run-tokens">{formatTokens(promptTokens + completionTokens)}</dd>
+        </div>
+        <div>
+          <dt>Cost</dt>
+          <dd data-testid="run-cost">{formatCost(cost)}</dd>
+        </div>
+      </dl>
+      <div className="toolbar-group">
+        {!finished && (
+          <button type="button" className="button button-danger" onClick={() => void cancel()} disabled={busy} data-testid="cancel-run">
+            Cancel
+          </button>
+        )}
+        {(state === "failed" || state === "cancelled") && (
+          <button type="button" className="button button-primary" onClick={() => setResuming(true)} data-testid="resume-run">
+            Resume
+          </button>
+        )}
+        <Link className="button" to={`/runs?workflow=${run.workflow}`}>
+          All runs
+        </Link>
+      </div>
+      {resuming && <ResumeDialog run={run} onClose={() => setResuming(false)} onResumed={(id) => navigate(`/runs/${id}`)} />}
+    </header>
+  );
+}
+
+function ResumeDialog({ run, onClose, onResumed }: { run: RunDetail; onClose: () => void; onResumed: (id: string) => void }) {
+  const [diff, setDiff] = useState<Diff | null | "same">(null);
+  const [current, setCurrent] = useState<number | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    api
+      .getWorkflow(run.workflow)
+      .then(async (w) => {
+        if (cancelled) return;
+        setCurrent(w.version);
+        if (w.version === run.version) setDiff("same");
+        else setDiff(await api.diff(run.workflow, w.version, run.version));
+      })
+      .catch(() => !cancelled && setDiff("same"));
+    return () => {
+      cancelled = true;
+    };
+  }, [run.workflow, run.version]);
+  const resume = async () => {
+    setBusy(true);
+    try {
+      const r = await api.resumeRun(run.id);
+      onResumed(r.id);
+    } catch (err) {
+      setBusy(false);
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return (
+    <Dialog title="Resume this run" onClose={onClose} testId="resume-dialog">
+      <p>Nodes whose configuration and input are unchanged keep their outputs; the rest run again.</p>
+      {diff === null && <Spinner label="Checking for changes…" />}
+      {diff === "same" && <p className="muted">The workflow has not changed since this run (v{run.version}).</p>}
+      {diff && diff !== "same" && (
+        <>
+          <p>
+            The workflow changed since this run: v{run.version} → v{current}. Changed nodes run again.
+          </p>
+          <DiffView diff={diff} />
+        </>
+      )}
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="form-actions">
+        <button type="button" className="button" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="button" className="button button-primary" onClick={() => void resume()} disabled={busy} data-testid="resume-confirm">
+          Resume
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+function RunInfo({ run }: { run: RunDetail }) {
+  const error = useRunView((s) => s.error) ?? run.error;
+  const output = useRunView((s) => s.output);
+  const cancelReason = useRunView((s) => s.cancelReason);
+  return (
+    <section className="panel-section" data-testid="run-info">
+      <h2 className="panel-title">Run</h2>
+      <p className="muted small">Select a node for its input, output and timings, or an edge for the value that crossed it.</p>
+      <dl className="kv">
+        <dt>Version</dt>
+        <dd>v{run.version}</dd>
+        <dt>Trigger</dt>
+        <dd>
+          {run.trigger}
+          {run.triggered_by ? ` by ${run.triggered_by}` : ""}
+        </dd>
+        <dt>Created</dt>
+        <dd>{formatTime(run.created_at)}</dd>
+        {run.resumed_from && (
+          <>
+            <dt>Resumed from</dt>
+            <dd>
+              <Link to={`/runs/${run.resumed_from}`} className="mono small">
+                {run.resumed_from.slice(0, 8)}
+              </Link>
+            </dd>
+          </>
+        )}
+      </dl>
+      <details className="value-block" open>
+        <summary>Inputs</summary>
+        <pre className="preview-value">{preview(run.inputs)}</pre>
+      </details>
+      {error && (
+        <div className="form-error" data-testid="run-error">
+          <strong>{error.code}</strong>: {error.message}
+        </div>
+      )}
+      {cancelReason && <p className="muted">Cancelled: {cancelReason}</p>}
+      {(output ?? run.output) != null && (
+        <details className="value-block" open data-testid="run-output">
+          <summary>Output</summary>
+          <pre className="preview-value">{preview(output ?? run.output, 20_000)}</pre>
+        </details>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,32 @@
+import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from "@xyflow/react";
+import { memo } from "react";
+import type { FlowEdge } from "../doc/convert";
+import { formatBytes } from "../ui/format";
+import { useRunView } from "./context";
+
+/** An edge on the run canvas: a dot runs along it each time a handoff crosses it. */
+export const RunEdge = memo(function RunEdge(props: EdgeProps<FlowEdge>) {
+  const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd } = props;
+  const live = useRunView((s) => s.edges[id]);
+  const [path, lx, ly] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  const cls = `flow-edge run-edge${selected ? " is-selected" : ""}${live ? " has-handoff" : ""}`;
+  return (
+    <>
+      <BaseEdge id={id} path={path} className={cls} {...(markerEnd ? { markerEnd } : {})} />
+      {live && (
+        // Keyed by the handoff count: a new handoff restarts the animation.
+        <circle key={live.count} r={5} className="handoff-dot" data-testid={`edge-handoff-${id}`}>
+          <animateMotion dur="0.8s" repeatCount="1" fill="freeze" path={path} />
+        </circle>
+      )}
+      {(live || data?.label) && (
+        <EdgeLabelRenderer>
+          <div className={`edge-label${live ? " is-live" : ""}`} style={{ transform: `translate(-50%, -50%) translate(${lx}px, ${ly}px)` }} data-testid={`edge-label-${id}`}>
+            {data?.label ? String(data.label) : ""}
+            {live ? `${data?.label ? " · " : ""}${formatBytes(live.bytes)}${live.count > 1 ? ` ×${live.count}` : ""}` : ""}
+          </div>
+        </EdgeLabelRenderer>
+      )}
+    </>
+  );
+});

@@ -1,0 +1,62 @@
+import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { memo } from "react";
+import { nodeTypeInfo } from "../doc/catalog";
+import { SOURCE_HANDLE_ID, TARGET_HANDLE_ID, type FlowNode } from "../doc/convert";
+import { NodeShell } from "../editor/components/NodeShell";
+import { formatDuration } from "../ui/format";
+import { useRunView } from "./context";
+
+const TAIL = 280;
+
+/**
+ * A node on the run canvas. It subscribes to its own live state only, so a token for
+ * one node re-renders that node and nothing else.
+ */
+export const RunNode = memo(function RunNode({ id, type, data, selected }: NodeProps<FlowNode>) {
+  const live = useRunView((s) => s.nodes[id]);
+  const docType = data.__type ?? type;
+  const info = nodeTypeInfo(docType);
+  const state = live?.state ?? "pending";
+  const text = live?.text ?? "";
+  const showText = text.length > 0 && (state === "running" || state === "retrying" || info.agent);
+  return (
+    <>
+      {info.hasTarget && <Handle type="target" position={Position.Left} id={TARGET_HANDLE_ID} isConnectable={false} />}
+      <NodeShell
+        id={id}
+        type={docType}
+        label={data.label}
+        selected={selected}
+        state={state}
+        className={`run-node state-${state}`}
+        subtitle={
+          live?.worker && (state === "running" || state === "retrying")
+            ? `${info.title} · ${live.worker}`
+            : live?.durationMs != null
+              ? `${info.title} · ${formatDuration(live.durationMs)}`
+              : info.title
+        }
+        badge={
+          <span className={`state-badge state-${state}`} data-testid={`node-state-${id}`} data-state={state}>
+            {state}
+            {live && live.attempt > 1 ? ` ·${live.attempt}` : ""}
+          </span>
+        }
+      >
+        {showText && (
+          <div className="node-tokens" data-testid={`node-tokens-${id}`}>
+            {text.length > TAIL ? `…${text.slice(-TAIL)}` : text}
+            {state === "running" && <span className="caret" aria-hidden="true" />}
+          </div>
+        )}
+        {live?.error && (state === "failed" || state === "retrying") && (
+          <div className="node-error" title={live.error.message}>
+            {live.error.code}: {live.error.message}
+          </div>
+        )}
+        {state === "skipped" && live?.skipReason && <div className="node-note">{live.skipReason}</div>}
+      </NodeShell>
+      {info.hasSource && <Handle type="source" position={Position.Right} id={SOURCE_HANDLE_ID} isConnectable={false} />}
+    </>
+  );
+});

@@ -1,0 +1,109 @@
+/** Who is logged in and which workspace is current. */
+import { create } from "zustand";
+import { ApiError } from "../api/client";
+import { api } from "../api/endpoints";
+import type { Me, ModelInfo, Role } from "../api/types";
+
+const WS_KEY = "agentloom.workspace";
+
+export interface SessionState {
+  status: "loading" | "anonymous" | "ready" | "error";
+  me: Me | null;
+  workspaceId: string | null;
+  error: string | null;
+  init(): Promise<void>;
+  login(username: string, password: string): Promise<void>;
+  logout(): Promise<void>;
+  setWorkspace(id: string): void;
+  expire(): void;
+}
+
+function pickWorkspace(me: Me): string | null {
+  const saved = typeof localStorage !== "undefined" ? localStorage.getItem(WS_KEY) : null;
+  if (saved && me.workspaces.some((w) => w.id === saved)) return saved;
+  return me.workspaces[0]?.id ?? null;
+}
+
+export const useSession = create<SessionState>((set) => ({
+  status: "loading",
+  me: null,
+  workspaceId: null,
+  error: null,
+
+  async init() {
+    set({ status: "loading", error: null });
+    try {
+      await api.csrf();
+    } catch {
+      /* the cookie may already be there; me/ decides */
+    }
+    try {
+      const me = await api.me();
+      set({ status: "ready", me, workspaceId: pickWorkspace(me) });
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) set({ status: "anonymous", me: null });
+      else set({ status: "error", error: err instanceof Error ? err.message : String(err) });
+    }
+  },
+
+  async login(username, password) {
+    await api.csrf().catch(() => undefined);
+    const me = await api.login(username, password);
+    // Django rotates the CSRF token on login; fetch the fresh one.
+    await api.csrf().catch(() => undefined);
+    set({ status: "ready", me, workspaceId: pickWorkspace(me), error: null });
+  },
+
+  async logout() {
+    try {
+      await api.logout();
+    } finally {
+      set({ status: "anonymous", me: null });
+    }
+  },
+
+  setWorkspace(id) {
+    localStorage.setItem(WS_KEY, id);
+    set({ workspaceId: id });
+  },
+
+  expire() {
+    set((s) => (s.status === "ready" ? { status: "anonymous", me: null } : s));
+  },
+}));
+
+export function currentRole(s: SessionState): Role | null {
+  return s.me?.workspaces.find((w) => w.id === s.workspaceId)?.role ?? null;
+}
+
+export function roleIn(s: SessionState, workspaceId: string | null | undefined): Role | null {
+  return s.me?.workspaces.find((w) => w.id === workspaceId)?.role ?? null;
+}
+
+interface ModelsState {
+  status: "idle" | "loading" | "ready" | "error";
+  models: ModelInfo[];
+  error: string | null;
+  load(): Promise<void>;
+}
+
+export const useModels = create<ModelsState>((set, get) => ({
+  status: "idle",
+  models: [],
+  error: null,
+  async load() {
+    if (get().status === "loading" || get().status === "ready") return;
+    set({ status: "loading" });
+    try {
+      set({ status: "ready", models: await api.models(), error: null });
+    } catch (err) {
+      set({ status: "error", error: err instanceof Error ? err.message : String(err) });
+    }
+  },
+}));
+
+export function formatPrice(m: ModelInfo): string {
+  if (m.simulated) return "simulated";
+  const perM = (c: number) => `$${(c * 1_000_000).toFixed(2)}`;
+  return `${perM(m.input_cost_per_token)} / ${perM(m.output_cost_per_token)} per 1M tokens`;
+}

@@ -1,0 +1,74 @@
+import { fireEvent, render, screen } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import type { Workflow } from "../api/types";
+import { ConflictDialog } from "../editor/components/ConflictDialog";
+import { PromptEditor } from "../editor/components/PromptEditor";
+import { generateLayeredDocument } from "../doc/generate";
+import { Dialog } from "./Dialog";
+
+describe("Dialog", () => {
+  it("moves focus in, traps Tab, closes on Escape and gives focus back", () => {
+    const opener = document.createElement("button");
+    document.body.appendChild(opener);
+    opener.focus();
+    const onClose = vi.fn();
+    const { unmount } = render(
+      <Dialog title="Hello" onClose={onClose}>
+        <button type="button">First</button>
+        <button type="button">Last</button>
+      </Dialog>,
+    );
+    const dialog = screen.getByRole("dialog", { name: "Hello" });
+    expect(dialog.getAttribute("aria-modal")).toBe("true");
+    const close = screen.getByRole("button", { name: "Close" });
+    expect(document.activeElement).toBe(close);
+    const last = screen.getByRole("button", { name: "Last" });
+    last.focus();
+    fireEvent.keyDown(dialog, { key: "Tab" });
+    expect(document.activeElement).toBe(close);
+    fireEvent.keyDown(dialog, { key: "Tab", shiftKey: true });
+    expect(document.activeElement).toBe(last);
+    fireEvent.keyDown(dialog, { key: "Escape" });
+    expect(onClose).toHaveBeenCalledTimes(1);
+    unmount();
+    expect(document.activeElement).toBe(opener);
+    opener.remove();
+  });
+});
+
+describe("ConflictDialog", () => {
+  it("shows theirs beside mine and offers both choices", () => {
+    const theirsDoc = generateLayeredDocument(4, 1);
+    const mine = structuredClone(theirsDoc);
+    mine.nodes.push({ id: "coder-9", type: "coder", position: { x: 0, y: 0 }, data: { label: "x", config: {} } });
+    const theirs = { id: "w", version: 5, document: theirsDoc, updated_by: "bob", updated_at: "2026-01-01T00:00:00Z" } as Workflow;
+    const onReload = vi.fn();
+    const onKeep = vi.fn();
+    render(<ConflictDialog mine={mine} theirs={theirs} currentVersion={5} onReload={onReload} onKeepMine={onKeep} />);
+    expect(screen.getByTestId("conflict-theirs").textContent).toContain("bob");
+    expect(screen.getByTestId("conflict-mine").textContent).toContain("5");
+    expect(screen.getByTestId("conflict-diff").textContent).toContain("+ node coder-9");
+    // Escape does not dismiss: a choice is required.
+    fireEvent.keyDown(screen.getByTestId("conflict-dialog"), { key: "Escape" });
+    expect(screen.queryByTestId("conflict-dialog")).not.toBeNull();
+    fireEvent.click(screen.getByTestId("conflict-keep-mine"));
+    fireEvent.click(screen.getByTestId("conflict-reload"));
+    expect(onKeep).toHaveBeenCalledTimes(1);
+    expect(onReload).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("PromptEditor", () => {
+  it("highlights placeholders and lists problems", () => {
+    const onChange = vi.fn();
+    const { container } = render(<PromptEditor id="p" value="Hi {{ $.run.topic }} and {{ $.run.nope }} {{ oops" onChange={onChange} declaredInputs={["topic"]} testId="prompt" />);
+    const marks = container.querySelectorAll("mark.ph");
+    expect(marks).toHaveLength(3);
+    expect(container.querySelectorAll("mark.ph-error")).toHaveLength(1);
+    const issues = screen.getByTestId("prompt-issues").textContent ?? "";
+    expect(issues).toContain('"nope"');
+    expect(issues).toContain("no closing");
+    fireEvent.change(screen.getByTestId("prompt"), { target: { value: "x" } });
+    expect(onChange).toHaveBeenCalledWith("x");
+  });
+});

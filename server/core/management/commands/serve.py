@@ -1,0 +1,106 @@
+"""Serve the whole product: the API, workers and beat.
+
+Embedded default (no DATABASE_URL / REDIS_URL): one process. The Celery
+worker runs in the main thread on the in-process broker, the ASGI server and
+beat in threads, so tasks, events and websockets share the process's memory
+transports. Distributed: the API, one worker per queue and beat run as
+separate processes in the foreground; one Ctrl-C stops them all.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve Agentloom (API, workers and beat) in the foreground."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--api-workers", type=int, default=2, help="ASGI worker processes (distributed only)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.EMBEDDED:
+            self._serve_embedded(options["host"], options["port"])
+        else:
+            self._serve_distributed(options["host"], options["port"], options["api_workers"])
+
+    def _serve_embedded(self, host: str, port: int) -> None:
+        import uvicorn
+        from celery.beat import Service
+
+        from workers.app import app
+
+        server = uvicorn.Server(
+            uvicorn.Config("server.asgi:application", host=host, port=port, log_level="warning")
+        )
+        threading.Thread(target=server.run, name="asgi", daemon=True).start()
+        beat = Service(app)
+        threading.Thread(target=beat.start, name="beat", daemon=True).start()
+        worker = app.Worker(
+            pool="threads",
+            concurrency=16,
+            queues=["agents", "control"],
+            loglevel="WARNING",
+            hostname=f"embedded@{os.uname().nodename}",
+        )
+        try:
+            worker.start()
+        finally:
+            beat.stop()
+            server.should_exit = True
+
+    def _serve_distributed(self, host: str, port: int, api_workers: int) -> None:
+        python = sys.executable
+        commands = {
+            "api": [
+                python, "-m", "uvicorn", "server.asgi:application", "--host", host,
+                "--port", str(port), "--workers", str(api_workers), "--log-level", "warning",
+            ],
+            "worker-agents": [
+                python, "-m", "celery", "-A", "workers.app", "worker", "-Q", "agents",
+                "--pool", "threads", "--concurrency", os.environ.get("AGENTS_CONCURRENCY", "32"),
+                "-n", "agents@%h", "--loglevel", "WARNING",
+            ],
+            "worker-control": [
+                python, "-m", "celery", "-A", "workers.app", "worker", "-Q", "control",
+                "--pool", "prefork", "--concurrency", os.environ.get("CONTROL_CONCURRENCY", "2"),
+                "-n", "control@%h", "--loglevel", "WARNING",
+            ],
+            "beat": [python, "-m", "celery", "-A", "workers.app", "beat", "--loglevel", "WARNING"],
+        }
+        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        stopping = False
+
+        def stop(*_: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping:
+                exited = [name for name, p in processes.items() if p.poll() is not None]
+                if exited:
+                    self.stderr.write(f"{', '.join(exited)} exited; stopping the rest.")
+                    break
+                time.sleep(0.5)
+        finally:
+            for process in processes.values():
+                if process.poll() is None:
+                    process.terminate()
+            for process in processes.values():
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()

@@ -1,0 +1,122 @@
+"""Fan committed run events out to the websockets watching them.
+
+Called after a transition commits (``transaction.on_commit``), from worker
+threads and request threads alike, so it must never block them: messages go
+into an in-order queue drained by one task on an event loop. With Redis that
+loop is a private background thread and the channel layer is channels-redis'
+pub/sub layer; in the embedded default the in-memory layer only works on the
+ASGI server's own loop, which the first websocket consumer registers.
+
+Delivery is best effort by design. The event log in the database is the
+truth; a socket that misses a message notices the gap in ``seq`` (or its
+periodic catch-up does) and reads the missing events from the database.
+"""
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from server.runs.models import Run, RunEvent
+
+logger = logging.getLogger(__name__)
+
+RUN_STATE_EVENTS = frozenset(
+    {"run.queued", "run.started", "run.succeeded", "run.failed", "run.cancelled"}
+)
+
+
+def run_group(run_id: Any) -> str:
+    return f"run.{run_id}"
+
+
+def workspace_group(workspace_id: Any) -> str:
+    return f"workspace.{workspace_id}"
+
+
+class _Outbox:
+    """An ordered queue of group sends, drained by one task on one loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self.layer = get_channel_layer()
+        loop.call_soon_threadsafe(lambda: loop.create_task(self._drain()))
+
+    async def _drain(self) -> None:
+        while True:
+            group, message = await self.queue.get()
+            try:
+                await self.layer.group_send(group, message)
+            except Exception:  # noqa: BLE001 - a lost message is repaired from the database
+                logger.warning("could not publish to %s", group, exc_info=True)
+
+    def put(self, group: str, message: dict[str, Any]) -> None:
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message))
+
+
+_lock = threading.Lock()
+_outbox: _Outbox | None = None
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def register_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Called by websocket consumers: the loop an in-memory channel layer lives on."""
+    global _server_loop
+    _server_loop = loop
+
+
+def _private_loop() -> asyncio.AbstractEventLoop:
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="event-publisher", daemon=True).start()
+    return loop
+
+
+def _get_outbox() -> _Outbox | None:
+    global _outbox
+    if _outbox is not None:
+        return _outbox
+    with _lock:
+        if _outbox is None:
+            if isinstance(get_channel_layer(), InMemoryChannelLayer):
+                if _server_loop is None:
+                    return None  # no socket has ever connected to this process: nobody listens
+                _outbox = _Outbox(_server_loop)
+            else:
+                _outbox = _Outbox(_private_loop())
+    return _outbox
+
+
+def run_summary(run: Run) -> dict[str, Any]:
+    """What the runs list needs to update one row, without another query."""
+    return {
+        "id": str(run.pk),
+        "workspace": str(run.workspace_id),
+        "workflow": str(run.workflow_id),
+        "state": run.state,
+        "error": run.error,
+        "trigger": run.trigger,
+        "prompt_tokens": run.prompt_tokens,
+        "completion_tokens": run.completion_tokens,
+        "cost_usd": run.cost_usd,
+        "created_at": run.created_at.isoformat() if run.created_at else None,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "last_seq": run.last_seq,
+    }
+
+
+def publish_run_events(run: Run, events: list[RunEvent]) -> None:
+    if not events:
+        return
+    outbox = _get_outbox()
+    if outbox is None:
+        return
+    outbox.put(
+        run_group(run.pk),
+        {"type": "run.events", "events": [event.as_message() for event in events]},
+    )
+    if any(event.type in RUN_STATE_EVENTS for event in events):
+        outbox.put(workspace_group(run.workspace_id), {"type": "run.changed", "run": run_summary(run)})

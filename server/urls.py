@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
+
+from server.core import views as core_views
+from server.workflow_templates.views import TemplateViewSet
+from server.workflows.editor_views import ExpressionEvaluateView, ModelListView
+from server.workflows.views import WorkflowVersionViewSet, WorkflowViewSet
+
+router = SimpleRouter()
+router.register("workflows", WorkflowViewSet, basename="workflow")
+router.register(
+    r"workflows/(?P<workflow_pk>[0-9a-f-]{36})/versions",
+    WorkflowVersionViewSet,
+    basename="workflow-version",
+)
+router.register("templates", TemplateViewSet, basename="template")
+
+api_v1 = [
+    path("", include("server.accounts.urls")),
+    path("", include("server.runs.urls")),
+    path("models/", ModelListView.as_view(), name="models"),
+    path("expressions/evaluate/", ExpressionEvaluateView.as_view(), name="expression-evaluate"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("admin/", admin.site.urls),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics, name="metrics"),
+    re_path(r"^(?!api/|admin/|static/|ws/|hooks/).*$", core_views.spa, name="spa"),
+]
+
+handler404 = "server.core.json_errors.not_found"
+handler500 = "server.core.json_errors.server_error"

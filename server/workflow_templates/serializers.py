@@ -1,0 +1,55 @@
+from typing import Any
+
+from rest_framework import serializers
+
+from server.workflow_templates.models import Template
+from server.workflows.serializers import DocumentField
+
+
+class VariableSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=64)
+    type = serializers.ChoiceField(
+        choices=["string", "number", "boolean", "model", "prompt", "enum"]
+    )
+    default = serializers.JSONField(required=False, allow_null=True)
+    description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    options = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=100
+    )
+    required = serializers.BooleanField(required=False, default=True)
+
+
+class TemplateSerializer(serializers.ModelSerializer):
+    built_in = serializers.BooleanField(read_only=True)
+    variables = VariableSerializer(many=True, required=False)
+    document = DocumentField()
+    workspace = serializers.UUIDField(required=False, allow_null=True, source="workspace_id")
+
+    class Meta:
+        model = Template
+        fields = [
+            "id",
+            "workspace",
+            "name",
+            "description",
+            "category",
+            "built_in",
+            "variables",
+            "document",
+            "created_at",
+        ]
+        read_only_fields = ["id", "built_in", "created_at"]
+
+
+class TemplateListSerializer(TemplateSerializer):
+    class Meta(TemplateSerializer.Meta):
+        fields = [f for f in TemplateSerializer.Meta.fields if f != "document"]
+
+
+class InstantiateSerializer(serializers.Serializer):
+    workspace = serializers.UUIDField(required=False)
+    name = serializers.CharField(max_length=200, required=False)
+    variables = serializers.DictField(child=serializers.JSONField(allow_null=True), required=False)
+
+    def validate_variables(self, value: dict[str, Any]) -> dict[str, Any]:
+        return value or {}

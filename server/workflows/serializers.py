@@ -1,0 +1,112 @@
+from typing import Any
+
+from rest_framework import serializers
+
+from server.workflows.models import Workflow, WorkflowVersion
+
+_TAGS = serializers.ListField(
+    child=serializers.CharField(max_length=50), max_length=20, required=False
+)
+
+
+class DocumentField(serializers.JSONField):
+    """A workflow document: a JSON object; its contents are the engine validator's business."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("A workflow document must be a JSON object.")
+        return data
+
+
+class WorkflowListSerializer(serializers.ModelSerializer):
+    tags = serializers.SerializerMethodField()
+    created_by = serializers.CharField(source="created_by.username", default=None)
+    updated_by = serializers.CharField(source="updated_by.username", default=None)
+
+    class Meta:
+        model = Workflow
+        fields = [
+            "id",
+            "workspace",
+            "name",
+            "description",
+            "tags",
+            "version",
+            "node_count",
+            "created_at",
+            "updated_at",
+            "created_by",
+            "updated_by",
+        ]
+        read_only_fields = fields
+
+    def get_tags(self, workflow: Workflow) -> list[str]:
+        return sorted(t.name for t in workflow.tags.all())
+
+
+class WorkflowSerializer(WorkflowListSerializer):
+    class Meta(WorkflowListSerializer.Meta):
+        fields = [*WorkflowListSerializer.Meta.fields, "document", "problems"]
+        read_only_fields = fields
+
+
+class WorkflowCreateSerializer(serializers.Serializer):
+    workspace = serializers.UUIDField(required=False)
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    tags = _TAGS
+    document = DocumentField(required=False)
+    message = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class WorkflowPatchSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    tags = _TAGS
+    document = DocumentField(required=False)
+    message = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class WorkflowPutSerializer(WorkflowPatchSerializer):
+    document = DocumentField()
+
+
+class ValidateRequestSerializer(serializers.Serializer):
+    document = DocumentField(required=False)
+
+
+class ValidateResponseSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    problems = serializers.ListField(child=serializers.DictField())
+
+
+class ImportSerializer(serializers.Serializer):
+    workspace = serializers.UUIDField(required=False)
+    content = serializers.CharField(required=False, trim_whitespace=False)
+    document = DocumentField(required=False)
+    tags = _TAGS
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("content" in attrs) == ("document" in attrs):
+            raise serializers.ValidationError("Give either `content` (JSON or YAML text) or `document`.")
+        return attrs
+
+
+class VersionListSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", default=None)
+
+    class Meta:
+        model = WorkflowVersion
+        fields = ["number", "author", "created_at", "message", "node_count"]
+        read_only_fields = fields
+
+
+class VersionSerializer(VersionListSerializer):
+    class Meta(VersionListSerializer.Meta):
+        fields = [*VersionListSerializer.Meta.fields, "document", "problems"]
+        read_only_fields = fields
+
+
+class RestoreSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="The workflow's current version.")

@@ -1,0 +1,16 @@
+"""Settings for the test suite: the product's settings against the machine's Postgres and Redis.
+
+Tests talk to real services. These defaults match the machine (and CI);
+DATABASE_URL / REDIS_URL in the environment win.
+"""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/agentloom")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+os.environ.setdefault("SECRET_KEY", "agentloom-tests")
+os.environ.setdefault("AGENTLOOM_VAR_DIR", "/tmp/agentloom-tests")
+
+from server.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

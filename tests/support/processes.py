@@ -1,0 +1,125 @@
+"""Real processes for tests: Celery workers and the ASGI server, on the test database."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+LOG_DIR = Path(os.environ.get("AGENTLOOM_VAR_DIR", "/tmp/agentloom-tests")) / "logs"
+
+
+def current_database_url() -> str:
+    """The URL of the database this process is connected to (the test database in tests)."""
+    db = connection.settings_dict
+    user, host, port = db["USER"] or "postgres", db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process: the same settings and database as this one."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "tests.settings"),
+        DATABASE_URL=current_database_url(),
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ManagedProcess:
+    def __init__(self, name: str, args: list[str], env: Mapping[str, str]) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        self.log_path = LOG_DIR / f"{name}-{time.time_ns()}.log"
+        self._log = self.log_path.open("wb")
+        # A process group of its own, so a kill reaches a worker's pool children too.
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=dict(env), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log()[-4000:]}")
+            time.sleep(0.05)
+        raise TimeoutError(f"{self.name} did not print {text!r}:\n{self.log()[-4000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no warm shutdown, no acks."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+
+def start_worker(
+    name: str = "worker",
+    *,
+    queues: str = "agents,control",
+    pool: str = "threads",
+    concurrency: int = 8,
+    **env: str,
+) -> ManagedProcess:
+    worker = ManagedProcess(
+        name,
+        [
+            sys.executable, "-m", "celery", "-A", "workers.app", "worker",
+            "-Q", queues, "--pool", pool, "--concurrency", str(concurrency),
+            "-n", f"{name}-{time.time_ns()}@%h", "--loglevel", "INFO", "--without-gossip",
+            "--without-mingle", "--without-heartbeat",
+        ],
+        process_env(**env),
+    )
+    worker.wait_for_log(" ready.")
+    return worker
+
+
+def start_asgi(*, workers: int = 1, **env: str) -> tuple[ManagedProcess, str]:
+    port = free_port()
+    server = ManagedProcess(
+        "asgi",
+        [
+            sys.executable, "-m", "uvicorn", "server.asgi:application", "--host", "127.0.0.1",
+            "--port", str(port), "--log-level", "warning", "--workers", str(workers),
+        ],
+        process_env(**env),
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                return server, base
+        except OSError:
+            if server.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"ASGI server did not start:\n{server.log()[-4000:]}") from None
+            time.sleep(0.1)

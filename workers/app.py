@@ -1,0 +1,46 @@
+"""The Celery application.
+
+Tasks carry ids only (a claim check); the truth is in the database. Delivery
+is at least once: ``acks_late`` with ``task_reject_on_worker_lost`` gives a
+killed worker's task back to the queue, and prefetch 1 keeps a worker from
+sitting on tasks another could run. Every task is written to be idempotent.
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
+
+app = Celery("agentloom")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_store_errors_even_if_ignored=False,
+    task_serializer="json",
+    accept_content=["json"],
+    task_queues=[Queue("agents"), Queue("control")],
+    task_default_queue="control",
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
+)
+# Tasks are imported by the worker at start; web processes publish by name only.
+app.autodiscover_tasks(["workers"], related_name="tasks")
+
+
+@app.on_after_finalize.connect
+def _schedule_reaper(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "reap-stale-nodes": {
+            "task": "agentloom.reap",
+            "schedule": settings.AGENTLOOM_RUNS["reaper_interval_s"],
+            "options": {"queue": "control", "expires": 60},
+        }
+    }
