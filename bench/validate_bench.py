@@ -61,7 +61,7 @@ def build_document(seed: int) -> dict[str, Any]:
         _node(ids[index], kind, [ids[s] for s in sources[index]], rng)
         for index, kind in enumerate(kinds)
     ]
-    edges = []
+    edges: list[dict[str, Any]] = []
     for target, found in enumerate(sources):
         for source in found:
             edges.append(_edge(len(edges), ids[source], ids[target], kinds[source], rng))

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from server.accounts.models import Membership, Role, Workspace
 from server.accounts.services import create_token
+from tests.support.processes import FAST_RECOVERY, start_asgi, start_worker
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,3 +49,41 @@ def owner(make_member):
 @pytest.fixture
 def api(owner, client_for) -> APIClient:
     return client_for(owner[0])
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, django_db_blocker):
+    """A real Celery worker process (both queues, with beat running the reaper).
+
+    Per module, so that modules which start and kill workers of their own
+    (test_recovery) run with no other worker taking their tasks.
+    """
+    with django_db_blocker.unblock():
+        process = start_worker("worker", concurrency=16, beat=True, **FAST_RECOVERY)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def asgi(django_db_setup, django_db_blocker):
+    """The real ASGI server (uvicorn) on the test database; yields its base URL."""
+    with django_db_blocker.unblock():
+        server, base = start_asgi(AGENTLOOM_CATCH_UP_INTERVAL_S="1")
+    yield base
+    server.stop()
+
+
+@pytest.fixture
+def fast_recovery(settings):
+    """The workers' short recovery timings, for reaper calls made from the test process."""
+    settings.AGENTLOOM_RUNS = {
+        **settings.AGENTLOOM_RUNS,
+        "heartbeat_interval_s": 0.5,
+        "heartbeat_timeout_s": 3.0,
+        "redispatch_after_s": 5.0,
+    }
+
+
+@pytest.fixture
+def token(owner) -> str:
+    return create_token(user=owner[0], name="socket")[1]

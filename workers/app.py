@@ -11,6 +11,10 @@ import os
 from celery import Celery
 from kombu import Queue
 
+from workers import broker_compat
+
+broker_compat.install()
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
 app = Celery("agentloom")

@@ -52,12 +52,11 @@ class _AuthenticatedConsumer(AsyncWebsocketConsumer):
     async def _check_caller(self) -> bool:
         register_server_loop(asyncio.get_running_loop())
         user = self.scope.get("user")
-        by_token = bool(self.scope.get("auth_by_token"))
-        if not origin_allowed(self.scope, by_token=by_token):
-            await self._refuse(CLOSE_FORBIDDEN_ORIGIN)
-            return False
         if user is None or not user.is_authenticated:
             await self._refuse(CLOSE_UNAUTHENTICATED)
+            return False
+        if not origin_allowed(self.scope, by_token=bool(self.scope.get("auth_by_token"))):
+            await self._refuse(CLOSE_FORBIDDEN_ORIGIN)
             return False
         return True
 

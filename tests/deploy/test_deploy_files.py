@@ -90,7 +90,7 @@ def test_the_env_name_extraction_finds_the_known_variables():
     assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "AGENTLOOM_MAX_NODES"} <= names
     assert {"AGENTLOOM_VAR_DIR", "AWS_S3_ENDPOINT_URL", "AGENTLOOM_PING_INTERVAL_S"} <= names
     assert {"API_WORKERS", "AGENTS_CONCURRENCY", "CONTROL_CONCURRENCY"} <= entrypoint_env_names()
-    assert APP_SUBCOMMANDS <= entrypoint_subcommands()
+    assert entrypoint_subcommands() >= APP_SUBCOMMANDS
 
 
 # --- docker-compose.yml -------------------------------------------------------------
@@ -156,7 +156,7 @@ def test_every_service_has_an_image_or_a_build():
 
 def test_every_app_process_has_a_service_running_its_subcommand():
     by_subcommand = {command(svc)[0]: name for name, svc in app_services().items() if command(svc)}
-    assert APP_SUBCOMMANDS <= set(by_subcommand), by_subcommand
+    assert set(by_subcommand) >= APP_SUBCOMMANDS, by_subcommand
     for name, service in app_services().items():
         assert command(service), f"{name} has no command"
         assert command(service)[0] in entrypoint_subcommands(), (name, command(service))
@@ -284,6 +284,13 @@ def test_the_api_publishes_port_8000_and_checks_readiness_on_an_allowed_host():
     assert match.group(1) in allowed_hosts, "Django would answer the healthcheck with 400"
 
 
+def test_the_api_does_not_keep_persistent_database_connections():
+    # Django's docs: "When using ASGI, persistent connections should be disabled."
+    assert environment(services()["api"]).get("DB_CONN_MAX_AGE") == "0"
+    api = deployments()["api"]["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "DB_CONN_MAX_AGE", "value": "0"} in api["env"]
+
+
 def test_the_stores_have_healthchecks():
     for name in ("postgres", "redis", "s3", "api"):
         assert services()[name].get("healthcheck", {}).get("test"), name
@@ -404,19 +411,19 @@ def test_every_dockerfile_copy_source_exists_in_the_context():
 def test_the_image_is_built_as_specified():
     instructions = dockerfile_instructions()
     text = "\n".join(f"{i} {a}" for i, a in instructions)
-    args = dict(
-        a.split("=", 1) for i, a in instructions if i == "ARG" and "=" in a.split()[0]
-    )
+    args = dict(a.split("=", 1) for i, a in instructions if i == "ARG" and "=" in a.split()[0])
     froms = [a.split()[0] for i, a in instructions if i == "FROM"]
     base_images = [re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], f) for f in froms]
     assert base_images[-1].startswith("python:3.11-slim"), base_images
     assert any(image.startswith("node:20") for image in base_images), base_images
-    assert "npm ci" in text and "npm run build" in text
+    assert "npm ci" in text
+    assert "npm run build" in text
     assert re.search(r"uv sync --frozen --no-dev\b", text)
     assert "collectstatic --noinput" in text
     # The last USER is not root, and the entrypoint is the script that was copied.
     users = [a for i, a in instructions if i == "USER"]
-    assert users and users[-1] not in {"root", "0"}
+    assert users
+    assert users[-1] not in {"root", "0"}
     entrypoint = next(a for i, a in reversed(instructions) if i == "ENTRYPOINT")
     assert json.loads(entrypoint) == ["/app/deploy/entrypoint.sh"]
     assert "deploy/entrypoint.sh ./deploy/entrypoint.sh" in text
@@ -438,7 +445,8 @@ def test_the_entrypoint_refuses_to_start_processes_without_the_distributed_store
             timeout=30,
         )
         assert result.returncode == 64, (subcommand, result.stderr)
-        assert "DATABASE_URL" in result.stderr and "REDIS_URL" in result.stderr
+        assert "DATABASE_URL" in result.stderr
+        assert "REDIS_URL" in result.stderr
 
 
 def test_the_entrypoint_runs_any_other_command():
@@ -481,7 +489,9 @@ def values() -> dict[str, Any]:
 def values_references() -> set[tuple[str, ...]]:
     refs = set()
     for path in template_files():
-        for match in re.finditer(r"(?<![\w])\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)", path.read_text()):
+        for match in re.finditer(
+            r"(?<![\w])\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)", path.read_text()
+        ):
             refs.add(tuple(match.group(1).strip(".").split(".")))
     return refs
 
@@ -507,9 +517,9 @@ def test_every_values_reference_exists_in_values_yaml():
     for ref in sorted(refs):
         node: Any = values()
         for depth, key in enumerate(ref):
-            assert isinstance(node, dict) and key in node, (
-                f".Values.{'.'.join(ref)}: no {'.'.join(ref[: depth + 1])} in values.yaml"
-            )
+            missing = f".Values.{'.'.join(ref)}: no {'.'.join(ref[: depth + 1])} in values.yaml"
+            assert isinstance(node, dict), missing
+            assert key in node, missing
             node = node[key]
 
 
@@ -530,7 +540,7 @@ def test_template_actions_balance(path):
         if keyword in {"if", "with", "range", "define", "block"}:
             stack.append(keyword)
         elif keyword == "else":
-            assert stack and stack[-1] in {"if", "with", "range"}, f"stray else (action {number})"
+            assert stack[-1:] in (["if"], ["with"], ["range"]), f"stray else (action {number})"
         elif keyword == "end":
             assert stack, f"end without a block (action {number})"
             stack.pop()
@@ -639,35 +649,49 @@ def test_migrations_run_as_a_pre_install_and_pre_upgrade_hook():
     hook_config = [
         d
         for d in manifests()
-        if d["kind"] in {"ConfigMap", "Secret"} and "helm.sh/hook" in d["metadata"].get("annotations", {})
+        if d["kind"] in {"ConfigMap", "Secret"}
+        and "helm.sh/hook" in (d["metadata"].get("annotations") or {})
     ]
     assert {d["kind"] for d in hook_config} == {"ConfigMap", "Secret"}
     for doc in hook_config:
         assert int(doc["metadata"]["annotations"]["helm.sh/hook-weight"]) < weight
 
 
-def test_workers_have_disruption_budgets_and_enough_time_to_stop():
-    budgets = {component(d) for d in manifests() if d["kind"] == "PodDisruptionBudget"}
-    assert budgets == {"TEMPLATED"}  # one template, ranging over the pools:
-    pdb = (TEMPLATES / "pdb.yaml").read_text()
-    for key in ("workerAgents", "workerControl"):
-        assert f".Values.{key}" in pdb
+def _ranged_pools(path: Path) -> dict[str, str]:
+    """The `dict "component" .Values.key …` a per-pool template ranges over."""
+    match = re.search(r":= dict ((?:\"[\w-]+\" \.Values\.\w+\s*)+)\}\}", path.read_text())
+    assert match, f"{path.name} does not range over the pools"
+    return dict(re.findall(r'"([\w-]+)" \.Values\.(\w+)', match.group(1)))
+
+
+def test_workers_have_disruption_budgets_autoscaling_and_time_to_stop():
+    budgets = _ranged_pools(TEMPLATES / "pdb.yaml")
+    scaled = _ranged_pools(TEMPLATES / "hpa.yaml")
+    for component_name, key in (
+        ("worker-agents", "workerAgents"),
+        ("worker-control", "workerControl"),
+    ):
+        assert budgets.get(component_name) == key
+        assert scaled.get(component_name) == key
         assert values()[key]["podDisruptionBudget"]["enabled"] is True
+        assert "enabled" in values()[key]["autoscaling"]
+        # With the HPA on, the Deployment must leave `replicas` to it.
+        deployment = (TEMPLATES / f"deployment-{component_name}.yaml").read_text()
+        assert f"{{{{- if not .Values.{key}.autoscaling.enabled }}}}\n  replicas:" in deployment
     assert values()["workerAgents"]["terminationGracePeriodSeconds"] > DEFAULT_TIMEOUT_S
-    agents = deployments()["worker-agents"]["spec"]["template"]["spec"]
-    assert "terminationGracePeriodSeconds" in agents
+    for name in ("worker-agents", "worker-control"):
+        assert "terminationGracePeriodSeconds" in deployments()[name]["spec"]["template"]["spec"]
 
 
 def test_the_chart_sets_only_variables_the_code_reads():
     allowed = allowed_env_names()
+    # In the helpers, upper-case keys at the start of a line are the env data.
     helpers = (TEMPLATES / "_helpers.tpl").read_text()
-    keys = set()
-    for block in ("agentloom.configData", "agentloom.secretData"):
-        body = helpers.split(f'define "{block}"', 1)[1].split("{{- end }}\n\n", 1)[0]
-        keys |= set(re.findall(r"^([A-Z][A-Z0-9_]+):", body, re.MULTILINE))
+    keys = set(re.findall(r"^([A-Z][A-Z0-9_]+):", helpers, re.MULTILINE))
     for path in manifest_files():
         keys |= set(re.findall(r"- name: ([A-Z][A-Z0-9_]+)\n\s+value:", path.read_text()))
-    assert DISTRIBUTED_ENV - {"AWS_S3_ENDPOINT_URL", "AWS_S3_REGION_NAME"} <= keys
+    assert keys >= DISTRIBUTED_ENV
+    assert {"API_WORKERS", "AGENTS_CONCURRENCY", "CONTROL_CONCURRENCY"} <= keys
     assert keys - allowed == set()
 
 

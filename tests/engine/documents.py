@@ -60,7 +60,7 @@ def pipeline() -> dict[str, Any]:
 
 
 def chain(length: int) -> dict[str, Any]:
-    """input → transformer × (length - 2) → output, each reading the previous."""
+    """input → (length - 2) transformers → output, each reading the previous."""
     ids = [f"n{index}" for index in range(length)]
     nodes = [node(ids[0], "input")]
     nodes += [node(node_id, "transformer", expression="$") for node_id in ids[1:-1]]

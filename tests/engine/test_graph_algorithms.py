@@ -1,5 +1,6 @@
 """Cycles, reachability and ordering, on random graphs and on very large ones."""
 
+import itertools
 from typing import Any
 
 from hypothesis import given, settings
@@ -44,7 +45,7 @@ def assert_is_cycle(path: tuple[str, ...], edges: list[tuple[str, str]]) -> None
     assert len(path) >= 2
     assert path[0] == path[-1]
     assert len(set(path[:-1])) == len(path) - 1, "a cycle visits each node once"
-    assert all(pair in set(edges) for pair in zip(path, path[1:], strict=False))
+    assert all(pair in set(edges) for pair in itertools.pairwise(path))
 
 
 @given(dags())
@@ -84,7 +85,9 @@ def digraphs(draw: st.DrawFn) -> Graph:
 def test_one_cycle_per_tangle(graph: Graph) -> None:
     nodes, edges = graph
     successors = successors_of(nodes, edges)
-    reach = {node_id: graph_algorithms.reachable(successors[node_id], successors) for node_id in nodes}
+    reach = {
+        node_id: graph_algorithms.reachable(successors[node_id], successors) for node_id in nodes
+    }
     # Brute force: two nodes share a tangle when each reaches the other.
     tangles = {
         frozenset(other for other in nodes if other in reach[node_id] and node_id in reach[other])

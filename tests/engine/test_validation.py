@@ -6,6 +6,8 @@ import math
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.engine.documents import document, edge, node, pipeline
 from workers.engine.limits import Limits
@@ -13,6 +15,26 @@ from workers.engine.problems import ERROR_CODES, STRUCTURAL_CODES, WARNING_CODES
 from workers.engine.validation import validate_document
 
 Where = tuple[str, str | None, str | None, str | None]  # code, field, node_id, edge_id
+
+# Keys the document format uses, for the random documents at the end.
+KEYS = [
+    "schema_version",
+    "settings",
+    "inputs",
+    "nodes",
+    "edges",
+    "id",
+    "type",
+    "data",
+    "config",
+    "source",
+    "target",
+    "target_handle",
+    "prompt",
+    "model",
+    "retry",
+    "budget",
+]
 
 
 def where(problems: list[Problem]) -> list[Where]:
@@ -125,7 +147,10 @@ def test_settings_may_be_absent_when_every_agent_has_a_model() -> None:
         ({"error_policy": "retry"}, ("invalid_value", "settings.error_policy")),
         ({"budget": []}, ("invalid_type", "settings.budget")),
         ({"budget": {"max_total_tokens": 0}}, ("out_of_range", "settings.budget.max_total_tokens")),
-        ({"budget": {"max_total_tokens": 1.5}}, ("invalid_type", "settings.budget.max_total_tokens")),
+        (
+            {"budget": {"max_total_tokens": 1.5}},
+            ("invalid_type", "settings.budget.max_total_tokens"),
+        ),
         ({"budget": {"max_cost_usd": -1}}, ("out_of_range", "settings.budget.max_cost_usd")),
         ({"budget": {"max_duration_s": "1h"}}, ("invalid_type", "settings.budget.max_duration_s")),
     ],
@@ -281,6 +306,20 @@ def test_data_and_config_may_be_absent() -> None:
     assert errors(doc) == []
 
 
+def test_absent_data_still_has_to_satisfy_the_rules() -> None:
+    doc = pipeline()
+    doc["settings"]["default_model"] = None
+    doc["nodes"].append({"id": "t", "type": "transformer"})
+    doc["edges"].append(edge("e4", "reviewer-1", "t"))
+    del doc["nodes"][1]["data"]
+    doc["nodes"][2]["data"]["config"] = None
+    assert errors(doc) == [
+        ("missing_required", "nodes[1].data.config.model", "researcher-1", None),
+        ("missing_required", "nodes[2].data.config.model", "reviewer-1", None),
+        ("missing_required", "nodes[4].data.config.expression", "t", None),
+    ]
+
+
 AGENT = 1  # the researcher in pipeline()
 
 
@@ -371,12 +410,14 @@ def test_a_workflow_fallback_policy_needs_every_failing_node_to_have_a_fallback(
     doc["settings"]["error_policy"] = "fallback"
     doc["nodes"].append(node("t", "transformer", expression="$"))
     doc["edges"].append(edge("e4", "reviewer-1", "t"))
+    # Not the output node: without an expression it cannot fail.
     assert [field for _, field, _, _ in errors(doc)] == [
         "nodes[1].data.config.fallback_output",
         "nodes[2].data.config.fallback_output",
-        "nodes[3].data.config.fallback_output",
         "nodes[4].data.config.fallback_output",
     ]
+    doc["nodes"][3]["data"]["config"]["expression"] = "$"
+    assert "nodes[3].data.config.fallback_output" in [field for _, field, _, _ in errors(doc)]
     for index in (1, 3, 4):
         doc["nodes"][index]["data"]["config"]["fallback_output"] = None
     doc["nodes"][2]["data"]["config"]["on_error"] = "stop"
@@ -704,3 +745,50 @@ def test_problem_as_dict_leaves_out_what_is_unknown() -> None:
         "path": ["a", "b", "a"],
     }
     assert Problem("x", "y", field="nodes[0].id", position=0).as_dict()["position"] == 0
+
+
+# Robustness: any JSON at all
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=6)
+    | st.sampled_from(["in", "out", "e1", "researcher-1", "coordinator", "{{ x", "$"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=6) | st.sampled_from(KEYS), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def slots(value: Any) -> list[tuple[Any, Any]]:
+    """Every (container, key) in a document, so one can be replaced."""
+    found = []
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        found.append((value, key))
+        if isinstance(item, dict | list):
+            found += slots(item)
+    return found
+
+
+@settings(max_examples=400)
+@given(st.data())
+def test_a_mangled_document_gives_problems_never_an_exception(data: st.DataObject) -> None:
+    doc = pipeline()
+    doc["nodes"][2]["type"] = "coordinator"
+    for _ in range(data.draw(st.integers(1, 4))):
+        container, key = data.draw(st.sampled_from(slots(doc)))
+        container[key] = data.draw(JSON)
+    for problem in validate_document(doc):
+        assert problem.code in ERROR_CODES | WARNING_CODES
+        problem.as_dict()
+
+
+@given(st.dictionaries(st.sampled_from(KEYS), JSON, max_size=6))
+def test_a_random_document_gives_problems_never_an_exception(doc: dict[str, Any]) -> None:
+    for problem in validate_document(doc):
+        assert problem.code in ERROR_CODES | WARNING_CODES

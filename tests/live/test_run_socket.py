@@ -49,7 +49,7 @@ def test_every_event_of_a_50_node_run_arrives_once_in_order(api, asgi, token):
 
 
 def test_reconnecting_at_100_random_moments_ends_with_exactly_the_log(api, asgi, token):
-    run = start_run(api, slow_chain(12, 400))
+    run = start_run(api, slow_chain(24, 400))
     rng = random.Random(7)
 
     async def flaky_client():

@@ -67,8 +67,8 @@ def test_conditions_skip_and_skips_propagate(api):
             node("output", "output"),
         ],
         [
-            edge("input", "yes", condition="run.go = true"),
-            edge("input", "no", condition="run.go = false"),
+            edge("input", "yes", condition="go = true"),
+            edge("input", "no", condition="go = false"),
             edge("no", "after-no"),
             edge("yes", "output", target_handle="yes"),
             edge("after-no", "output", target_handle="no"),
@@ -311,6 +311,6 @@ def test_bad_run_inputs_are_400(api):
     for inputs, fragment in [({}, "n: a value is required"), ({"n": "4"}, "n: must be of type number"), ({"n": 1, "m": 2}, "m: not an input")]:
         response = api.post(url, {"inputs": inputs}, format="json")
         assert response.status_code == 400 and response.json()["code"] == "invalid_inputs"
-        assert fragment in response.json()["errors"]
+        assert any(fragment in error for error in response.json()["errors"])
     assert api.post(url, {"inputs": {"n": 1}, "version": 9}, format="json").status_code == 404
     assert api.post(url, {"inputs": "x"}, format="json").status_code == 400

@@ -14,9 +14,8 @@ from django.db import connection
 
 from server.runs import services
 from server.runs.models import NodeRun, RunEvent
-from tests.runs.conftest import FAST_RECOVERY
 from tests.support.documents import agent, document, edge, node
-from tests.support.processes import start_worker
+from tests.support.processes import FAST_RECOVERY, start_worker
 from tests.support.services import restart_redis
 from tests.support.runs import assert_log_is_sound, start_run, wait_for_node, wait_for_run
 
@@ -76,7 +75,7 @@ def test_sigkill_of_the_worker_mid_run_loses_nothing(api, fast_recovery):
     for run in runs:
         assert_log_is_sound(run.pk)
         nodes = NodeRun.objects.filter(run=run)
-        assert nodes.count() == 10 and all(n.state == "succeeded" and n.output for n in nodes)
+        assert nodes.count() == 10 and all(n.state == "succeeded" and n.output is not None for n in nodes)
         succeeded = Counter(
             RunEvent.objects.filter(run=run, type="node.succeeded").values_list("node_id", flat=True)
         )
@@ -127,7 +126,7 @@ def test_a_node_that_keeps_losing_its_worker_fails_rather_than_loops(api, fast_r
 
 def test_runs_finish_after_redis_restarts_mid_run(api, fast_recovery, settings):
     settings.AGENTLOOM_RUNS = {**settings.AGENTLOOM_RUNS, "redispatch_after_s": 2.0}
-    worker = start_worker("through-restart", concurrency=8, **FAST_RECOVERY, AGENTLOOM_REDISPATCH_AFTER_S="2")
+    worker = start_worker("through-restart", concurrency=8, **{**FAST_RECOVERY, "AGENTLOOM_REDISPATCH_AFTER_S": "2"})
     try:
         run_ids = [start_run(api, ten_node_slow_workflow(400))["id"] for _ in range(5)]
         time.sleep(1)

@@ -16,6 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = Path(os.environ.get("AGENTLOOM_VAR_DIR", "/tmp/agentloom-tests")) / "logs"
 
 
+# Short timings so crash recovery is observable in seconds, not minutes.
+FAST_RECOVERY = {
+    "AGENTLOOM_HEARTBEAT_INTERVAL_S": "0.5",
+    "AGENTLOOM_HEARTBEAT_TIMEOUT_S": "3",
+    "AGENTLOOM_REDISPATCH_AFTER_S": "5",
+    "AGENTLOOM_REAPER_INTERVAL_S": "1",
+}
+
+
 def current_database_url() -> str:
     """The URL of the database this process is connected to (the test database in tests)."""
     db = connection.settings_dict
@@ -87,18 +96,27 @@ def start_worker(
     queues: str = "agents,control",
     pool: str = "threads",
     concurrency: int = 8,
+    beat: bool = False,
     **env: str,
 ) -> ManagedProcess:
-    worker = ManagedProcess(
-        name,
-        [
-            sys.executable, "-m", "celery", "-A", "workers.app", "worker",
-            "-Q", queues, "--pool", pool, "--concurrency", str(concurrency),
-            "-n", f"{name}-{time.time_ns()}@%h", "--loglevel", "INFO", "--without-gossip",
-            "--without-mingle", "--without-heartbeat",
-        ],
-        process_env(**env),
-    )
+    """A Celery worker process; with ``beat``, it also runs the periodic reaper.
+
+    Tests give beat a file schedule rather than the database scheduler,
+    because they empty the database between tests.
+    """
+    args = [
+        sys.executable, "-m", "celery", "-A", "workers.app", "worker",
+        "-Q", queues, "--pool", pool, "--concurrency", str(concurrency),
+        "-n", f"{name}-{time.time_ns()}@%h", "--loglevel", "INFO", "--without-gossip",
+        "--without-mingle", "--without-heartbeat",
+    ]
+    if beat:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        args += [
+            "--beat", "--scheduler", "celery.beat:PersistentScheduler",
+            "--schedule", str(LOG_DIR / f"beat-{time.time_ns()}"),
+        ]
+    worker = ManagedProcess(name, args, process_env(**env))
     worker.wait_for_log(" ready.")
     return worker
 

@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from workers.engine.expressions import scan_placeholders
+
 if TYPE_CHECKING:
     # Only for annotations: `document` imports `Budget` from here.
     from workers.engine.document import Graph
@@ -73,12 +75,11 @@ class RunEstimate:
 
     prompt_tokens: int
     completion_tokens: int
+    # A field rather than a property, so that `dataclasses.asdict` (the API's
+    # JSON) includes it.
+    total_tokens: int
     cost_usd: float
     nodes: tuple[NodeEstimate, ...]
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
 
 
 def estimate_run(
@@ -91,8 +92,11 @@ def estimate_run(
     `price(model)` returns the (input, output) price per token in USD. A node's
     prompt is its system prompt and prompt template, plus the upstream agents'
     `max_tokens` (what they may hand over), plus the run inputs when the node
-    sees them (it has no prompt, or its prompt mentions `run`).
+    sees them (it has no prompt, or a placeholder in its prompt mentions `run`).
     """
+    # Imported here: `document` imports `Budget` from this module.
+    from workers.engine.document import RUN_KEY
+
     run_inputs_tokens = _tokens(json.dumps(run_inputs, ensure_ascii=False)) if run_inputs else 0
     configs = {
         node.id: graph.agent_config(node.id) for node in graph.nodes.values() if node.is_agent
@@ -104,7 +108,9 @@ def estimate_run(
             for edge in graph.in_edges(node_id)
             if edge.source in configs
         )
-        sees_run_inputs = config.prompt is None or "run" in config.prompt
+        sees_run_inputs = config.prompt is None or any(
+            RUN_KEY in expression for expression, _ in scan_placeholders(config.prompt)[0]
+        )
         prompt_tokens = (
             _tokens(config.system_prompt)
             + _tokens(config.prompt or "")
@@ -121,9 +127,12 @@ def estimate_run(
                 cost_usd=prompt_tokens * input_price + config.max_tokens * output_price,
             )
         )
+    total_prompt = sum(estimate.prompt_tokens for estimate in estimates)
+    total_completion = sum(estimate.completion_tokens for estimate in estimates)
     return RunEstimate(
-        prompt_tokens=sum(estimate.prompt_tokens for estimate in estimates),
-        completion_tokens=sum(estimate.completion_tokens for estimate in estimates),
+        prompt_tokens=total_prompt,
+        completion_tokens=total_completion,
+        total_tokens=total_prompt + total_completion,
         cost_usd=sum(estimate.cost_usd for estimate in estimates),
         nodes=tuple(estimates),
     )

@@ -12,8 +12,12 @@ long C-level operation (sorting ten million numbers) still finishes first.
 An asynchronous exception must never land outside the call it was meant for.
 The watchdog marks a job `firing` while it decides and fires; `_Job.finish`
 first marks the job done, waits out a fire in progress, then withdraws an
-interrupt that was fired but not yet raised. Neither side holds a lock the
-other could be interrupted in.
+interrupt that was fired but not yet raised. The calling thread takes the
+watchdog's lock only in `arm`, before its job can fire, so an interrupt never
+lands while it holds that lock.
+
+Interrupts target OS threads, so this does not suit gevent or eventlet worker
+pools, where many tasks share one thread; prefork and thread pools are fine.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ class DeadlineExceeded(BaseException):
 
 def call_with_deadline(call: Callable[[], T], seconds: float) -> T:
     """Run `call()` in this thread; raise `DeadlineExceeded` once `seconds` pass."""
-    job = _watchdog().arm(seconds)
+    job = _watchdog.arm(seconds)
     try:
         return call()
     finally:
@@ -112,18 +116,14 @@ class _Watchdog:
                 self._wakeup.wait(timeout)
 
 
-_instance = _Watchdog()
-
-
-def _watchdog() -> _Watchdog:
-    return _instance
+_watchdog = _Watchdog()
 
 
 def _reset_after_fork() -> None:
     # A forked child (a Celery prefork worker) inherits the parent's queue and
     # possibly a held lock, but not the watchdog thread: start afresh.
-    global _instance
-    _instance = _Watchdog()
+    global _watchdog
+    _watchdog = _Watchdog()
 
 
 os.register_at_fork(after_in_child=_reset_after_fork)

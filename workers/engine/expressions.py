@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Literal
 
-from jsonata import Functions, JException, Jsonata
+from jsonata import Functions, JException, Jsonata, Utils
 
 from workers.engine.deadline import DeadlineExceeded, call_with_deadline
 from workers.engine.limits import Limits
@@ -78,7 +78,8 @@ class ExpressionError(Exception):
 # pattern accepts without compiling. It must never accept what jsonata would
 # reject, so it is deliberately narrow: ASCII names that are not operators or
 # literals (`and`, `true`, …), backquoted names, and `$`, `$$` or a variable
-# as the first step. tests/engine/test_simple_path.py checks it against jsonata.
+# as the first step. tests/engine/test_syntax_fast_paths.py checks it against
+# jsonata.
 _NAME = r"(?!(?:and|or|in|true|false|null|function)(?![A-Za-z0-9_]))[A-Za-z_][A-Za-z0-9_]*"
 _STEP = rf"(?:{_NAME}|`[^`]+`)"
 _HEAD = rf"(?:\$\$?|\$[A-Za-z_][A-Za-z0-9_]*|{_STEP})"
@@ -98,6 +99,17 @@ _DIGITS_ALIKE = str.maketrans("23456789", "11111111")
 _VALUE_MATTERS = re.compile(r"/|[0-9][eE]|[0-9]{16}")
 
 
+def syntax_shape(text: str) -> str | None:
+    """A text that parses exactly when `text` does, shared by look-alikes.
+
+    None when the digits' values could matter: a regex literal, an exponent,
+    or a number long enough to overflow.
+    """
+    if _VALUE_MATTERS.search(text):
+        return None
+    return text.translate(_DIGITS_ALIKE)
+
+
 def check_syntax(text: str, *, limits: Limits) -> ExpressionError | None:
     """The reason `text` is not a usable JSONata expression, or None.
 
@@ -108,14 +120,17 @@ def check_syntax(text: str, *, limits: Limits) -> ExpressionError | None:
         return too_long
     if SIMPLE_PATH.fullmatch(text):
         return None
-    if _VALUE_MATTERS.search(text) is None:
-        problem = _cached_syntax_problem(
-            text.translate(_DIGITS_ALIKE), limits.expression_timeout_ms
-        )
-        if problem is None:
+    shape = syntax_shape(text)
+    try:
+        if (
+            shape is not None
+            and _cached_syntax_problem(shape, limits.expression_timeout_ms) is None
+        ):
             return None
-    # Invalid: check the text itself for the exact message.
-    problem = _cached_syntax_problem(text, limits.expression_timeout_ms)
+        # Invalid: check the text itself for the exact message.
+        problem = _cached_syntax_problem(text, limits.expression_timeout_ms)
+    except ExpressionError as slow:
+        return ExpressionError("expression_syntax", slow.message)
     return None if problem is None else ExpressionError("expression_syntax", *problem)
 
 
@@ -163,10 +178,13 @@ def _length_error(text: str, limits: Limits) -> ExpressionError | None:
 @lru_cache(maxsize=16384)
 def _cached_syntax_problem(text: str, timeout_ms: int) -> tuple[str, int | None] | None:
     # Caches (message, position) rather than the exception, so no caller's
-    # traceback is kept alive by the cache.
+    # traceback is kept alive by the cache. A parse that ran out of time is
+    # raised, not cached: the time depends on the machine's load.
     try:
         _parse(text, timeout_ms)
     except ExpressionError as error:
+        if error.code != "expression_syntax":
+            raise
         return error.message, error.position
     return None
 
@@ -187,7 +205,7 @@ def _parse(text: str, timeout_ms: int) -> Jsonata:
         ) from None
     except DeadlineExceeded:
         raise ExpressionError(
-            "expression_syntax", f"expression is too complex to parse within {timeout_ms} ms"
+            "expression_timeout", f"expression is too complex to parse within {timeout_ms} ms"
         ) from None
     except RecursionError:
         raise ExpressionError("expression_syntax", "expression is nested too deeply") from None
@@ -294,8 +312,10 @@ def _copy_json(value: Any) -> Any:
         return {str(key): _copy_json(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_copy_json(item) for item in value]
+    what = "function" if Utils.is_function(value) or Functions.is_lambda(value) else "value"
     raise ExpressionError(
-        "expression_runtime", f"the result contains a {type(value).__name__}, not a JSON value"
+        "expression_runtime",
+        f"the result contains a {what} of type {type(value).__name__}, which JSON cannot hold",
     )
 
 

@@ -56,13 +56,16 @@ def _inputs_as_text(graph: Graph, node_id: str, node_input: Mapping[str, Any]) -
         value = node_input[key]
         if len(edges) == 1:
             sections.append(_section(graph.nodes[edges[0].source].display_name, value))
-        elif len(value) == len(edges):
-            # Every edge sharing the key was taken, so the list lines up with them.
-            for edge, item in zip(edges, value, strict=True):
-                sections.append(_section(graph.nodes[edge.source].display_name, item))
+            continue
+        # A shared key holds the taken edges' values in edge order. If every
+        # edge was taken they line up with the edges; if not, which ones were
+        # is not recorded, so the sections are named after the key.
+        items = value if isinstance(value, list) else [value]
+        if len(items) == len(edges):
+            titles = [graph.nodes[edge.source].display_name for edge in edges]
         else:
-            # Only some were: which ones is not recorded, so name the key.
-            sections.extend(_section(key, item) for item in value)
+            titles = [key] * len(items)
+        sections.extend(map(_section, titles, items))
     run_inputs = node_input.get(RUN_KEY)
     if run_inputs:
         lines = "\n".join(f"{name}: {_as_text(value)}" for name, value in run_inputs.items())

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from workers.engine import graph_algorithms
-from workers.engine.document import RUN_KEY, Edge, Graph
+from workers.engine.document import RUN_KEY, Edge, Graph, blank_to_none
 from workers.engine.expressions import ExpressionError, evaluate, evaluate_condition
 from workers.engine.limits import Limits
 
@@ -149,8 +149,8 @@ def node_output_for_control(
     if node.type == "transformer":
         return evaluate(node.config["expression"], dict(node_input), limits=limits)
     if node.type == "output":
-        expression = node.config.get("expression")
-        if expression and expression.strip():
+        expression = blank_to_none(node.config.get("expression"))
+        if expression is not None:
             return evaluate(expression, dict(node_input), limits=limits)
         return {key: value for key, value in node_input.items() if key != RUN_KEY}
     raise ValueError(f"node {node_id!r} is an agent ({node.type}); it needs a model call")

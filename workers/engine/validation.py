@@ -129,6 +129,10 @@ _EDGE_FIELDS: Mapping[str, JsonKind] = {
 }
 
 
+def _or_empty(value: object) -> object:
+    return {} if value is None else value
+
+
 class _Where(NamedTuple):
     """Where a problem is: what the API reports besides code and message.
 
@@ -365,16 +369,15 @@ class _Validator:
             position = self.object_at(node["position"], "position", position_where)
             if position is not None:
                 self.typed_fields(position, _POSITION_FIELDS, position_where)
-        if node.get("data") is None:
-            return
+        # Absent data or config is empty, and still has to satisfy the rules.
         data_where = where.at("data")
-        data = self.object_at(node["data"], "data", data_where)
+        data = self.object_at(_or_empty(node.get("data")), "data", data_where)
         if data is None:
             return
         self.typed_fields(data, _DATA_FIELDS, data_where)
         config_where = data_where.at("config")
-        config = {} if data.get("config") is None else data["config"]
-        if self.object_at(config, "config", config_where) is not None and node_type is not None:
+        config = self.object_at(_or_empty(data.get("config")), "config", config_where)
+        if config is not None and node_type is not None:
             self.check_config(node_type, config, config_where)
 
     def check_node_type(self, value: object, where: _Where) -> NodeType | None:
@@ -408,7 +411,9 @@ class _Validator:
         elif node_type == "output" and blank_to_none(typed.get("expression")) is not None:
             self.check_expression(typed["expression"], "expression", where)
         if node_type != "input":
-            self.check_error_handling(config, typed, where)
+            # An output node without an expression only collects; it cannot fail.
+            can_fail = node_type != "output" or blank_to_none(typed.get("expression")) is not None
+            self.check_error_handling(config, typed, can_fail, where)
 
     def check_agent(
         self, config: Mapping[str, Any], typed: Mapping[str, Any], where: _Where
@@ -440,11 +445,11 @@ class _Validator:
         self.check_range(typed, "max_delay_ms", where, lambda ms: ms >= 0, "0 or more")
 
     def check_error_handling(
-        self, config: Mapping[str, Any], typed: Mapping[str, Any], where: _Where
+        self, config: Mapping[str, Any], typed: Mapping[str, Any], can_fail: bool, where: _Where
     ) -> None:
         self.check_choice(typed, "on_error", ERROR_POLICIES, where)
         policy = typed.get("on_error") or self.error_policy
-        if policy == "fallback" and "fallback_output" not in config:
+        if can_fail and policy == "fallback" and "fallback_output" not in config:
             self.error(
                 "missing_required",
                 "the error policy is fallback, so the node needs a fallback_output",

@@ -376,6 +376,7 @@ function Editor({ initial }: { initial: Workflow }) {
           mine={save.mine}
           theirs={save.theirs}
           currentVersion={save.currentVersion}
+          baseVersion={save.version}
           onReload={() => controller.reloadTheirs()}
           onKeepMine={() => void controller.keepMine()}
         />

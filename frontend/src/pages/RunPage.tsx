@@ -13,7 +13,7 @@ import {
   type NodeTypes,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { Link, useNavigate, useParams } from "react-router";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api } from "../api/endpoints";
 import type { Diff, RunDetail, VersionDetail } from "../api/types";
 import { nodeTypeInfo } from "../doc/catalog";
@@ -62,8 +62,36 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
   const flow = useMemo(() => documentToFlow(version.document), [version]);
   const [store] = useState<RunViewStoreApi>(() => createRunViewStore(flow.nodes.map((n) => n.id)));
   const [detail, setDetail] = useState<RunDetail>(initialRun);
-  const [selection, setSelection] = useState<{ kind: "node" | "edge"; id: string } | null>(null);
-  const [tab, setTab] = useState<"logs" | "timeline">("logs");
+  // Selection and tab live in the URL, so a reload comes back to the same view.
+  const [params, setParams] = useSearchParams();
+  const selection: { kind: "node" | "edge"; id: string } | null = params.get("node")
+    ? { kind: "node", id: params.get("node")! }
+    : params.get("edge")
+      ? { kind: "edge", id: params.get("edge")! }
+      : null;
+  const tab = params.get("tab") === "timeline" ? "timeline" : "logs";
+  const setView = useCallback(
+    (patch: { select?: { kind: "node" | "edge"; id: string } | null; tab?: "logs" | "timeline" }) =>
+      setParams(
+        (p) => {
+          const n = new URLSearchParams(p);
+          if (patch.select !== undefined) {
+            n.delete("node");
+            n.delete("edge");
+            if (patch.select) n.set(patch.select.kind, patch.select.id);
+          }
+          if (patch.tab) {
+            if (patch.tab === "logs") n.delete("tab");
+            else n.set("tab", patch.tab);
+          }
+          return n;
+        },
+        { replace: true },
+      ),
+    [setParams],
+  );
+  const setSelection = useCallback((select: { kind: "node" | "edge"; id: string } | null) => setView({ select }), [setView]);
+  const setTab = (t: "logs" | "timeline") => setView({ tab: t });
 
   // The view is a pure reduction of the event log: replay from seq 0, then stream.
   useEffect(() => {
@@ -80,8 +108,10 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
 
   // Local node/edge state so React Flow can record measurements and selection (the
   // minimap and visible-only rendering need them); the live state lives in the run store.
-  const [nodes, setNodes] = useState(() => flow.nodes.map((n) => ({ ...n, draggable: false, connectable: false })));
-  const [edges, setEdges] = useState(flow.edges);
+  const [nodes, setNodes] = useState<FlowNode[]>(() =>
+    flow.nodes.map((n) => ({ ...n, draggable: false, connectable: false, selected: n.id === params.get("node") })),
+  );
+  const [edges, setEdges] = useState<FlowEdge[]>(flow.edges);
   const onNodesChange = useCallback((c: NodeChange<FlowNode>[]) => setNodes((ns) => applyNodeChanges(c, ns)), []);
   const onEdgesChange = useCallback((c: EdgeChange<FlowEdge>[]) => setEdges((es) => applyEdgeChanges(c, es)), []);
   const nodeIds = useMemo(() => flow.nodes.map((n) => n.id), [flow]);

@@ -2,7 +2,8 @@ import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
 import { nodeTypeInfo } from "../doc/catalog";
 import { SOURCE_HANDLE_ID, TARGET_HANDLE_ID, type FlowNode } from "../doc/convert";
-import { NodeShell } from "../editor/components/NodeShell";
+import { useFarZoom } from "../editor/components/lod";
+import { FarNode, NodeShell } from "../editor/components/NodeShell";
 import { formatDuration } from "../ui/format";
 import { useRunView } from "./context";
 
@@ -13,8 +14,29 @@ const TAIL = 280;
  * one node re-renders that node and nothing else.
  */
 export const RunNode = memo(function RunNode({ id, type, data, selected }: NodeProps<FlowNode>) {
-  const live = useRunView((s) => s.nodes[id]);
+  const far = useFarZoom();
   const docType = data.__type ?? type;
+  const info = nodeTypeInfo(docType);
+  // Zoomed out, only the state matters: subscribe to it alone, so tokens do not re-render.
+  return far ? <FarRunNode id={id} color={info.color} label={data.label} selected={selected} hasTarget={info.hasTarget} hasSource={info.hasSource} /> : <NearRunNode id={id} docType={docType} label={data.label} selected={selected} />;
+});
+
+const FarRunNode = memo(function FarRunNode({ id, color, label, selected, hasTarget, hasSource }: { id: string; color: string; label: string; selected: boolean; hasTarget: boolean; hasSource: boolean }) {
+  const state = useRunView((s) => s.nodes[id]?.state ?? "pending");
+  return (
+    <>
+      {hasTarget && <Handle type="target" position={Position.Left} id={TARGET_HANDLE_ID} isConnectable={false} />}
+      <FarNode id={id} color={color} label={label} selected={selected} state={state} />
+      <span className="sr-only" data-testid={`node-state-${id}`} data-state={state}>
+        {state}
+      </span>
+      {hasSource && <Handle type="source" position={Position.Right} id={SOURCE_HANDLE_ID} isConnectable={false} />}
+    </>
+  );
+});
+
+const NearRunNode = memo(function NearRunNode({ id, docType, label, selected }: { id: string; docType: string; label: string; selected: boolean }) {
+  const live = useRunView((s) => s.nodes[id]);
   const info = nodeTypeInfo(docType);
   const state = live?.state ?? "pending";
   const text = live?.text ?? "";
@@ -25,7 +47,7 @@ export const RunNode = memo(function RunNode({ id, type, data, selected }: NodeP
       <NodeShell
         id={id}
         type={docType}
-        label={data.label}
+        label={label}
         selected={selected}
         state={state}
         className={`run-node state-${state}`}

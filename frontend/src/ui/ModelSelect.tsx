@@ -1,5 +1,13 @@
 import { useEffect } from "react";
+import type { ModelInfo } from "../api/types";
 import { formatPrice, useModels } from "../session/store";
+
+/** "Echo (simulated)", or "GPT-4o mini — $0.15 / $0.60 per 1M tokens". */
+export function modelOptionLabel(m: ModelInfo): string {
+  const name = m.label || m.id;
+  const base = m.simulated ? (/simulated/i.test(name) ? name : `${name} (simulated)`) : `${name} — ${formatPrice(m)}`;
+  return m.available ? base : `${base} — unavailable`;
+}
 
 export interface ModelSelectProps {
   value: string | null | undefined;
@@ -29,9 +37,7 @@ export function ModelSelect({ value, onChange, emptyLabel, id, testId }: ModelSe
       {value && !known && <option value={value}>{value} (unknown model)</option>}
       {models.map((m) => (
         <option key={m.id} value={m.id} disabled={!m.available}>
-          {m.label || m.id}
-          {m.simulated && !/simulated/i.test(m.label) ? " (simulated)" : ""} — {formatPrice(m)}
-          {m.available ? "" : " — unavailable"}
+          {modelOptionLabel(m)}
         </option>
       ))}
     </select>

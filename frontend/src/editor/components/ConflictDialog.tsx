@@ -5,7 +5,7 @@ import type { Workflow } from "../../api/types";
 import { Dialog } from "../../ui/Dialog";
 import { formatTime } from "../../ui/format";
 
-function Side({ title, doc, who, when, version, testId }: { title: string; doc: WorkflowDocument | undefined; who?: string | null | undefined; when?: string | undefined; version?: number | undefined; testId: string }) {
+function Side({ title, doc, who, when, version, versionLabel = "Version", testId }: { title: string; doc: WorkflowDocument | undefined; who?: string | null | undefined; when?: string | undefined; version?: number | undefined; versionLabel?: string; testId: string }) {
   return (
     <div className="conflict-side" data-testid={testId}>
       <h3>{title}</h3>
@@ -19,7 +19,7 @@ function Side({ title, doc, who, when, version, testId }: { title: string; doc: 
           <dd>{doc.edges?.length ?? 0}</dd>
           {version !== undefined && (
             <>
-              <dt>Version</dt>
+              <dt>{versionLabel}</dt>
               <dd>v{version}</dd>
             </>
           )}
@@ -47,12 +47,14 @@ export function ConflictDialog({
   mine,
   theirs,
   currentVersion,
+  baseVersion,
   onReload,
   onKeepMine,
 }: {
   mine: WorkflowDocument;
   theirs: Workflow | null;
   currentVersion: number;
+  baseVersion?: number;
   onReload: () => void;
   onKeepMine: () => void;
 }) {
@@ -65,7 +67,7 @@ export function ConflictDialog({
       </p>
       <div className="conflict-sides">
         <Side title="Theirs" doc={theirs?.document} who={theirs?.updated_by} when={theirs?.updated_at} version={theirs?.version ?? currentVersion} testId="conflict-theirs" />
-        <Side title="Mine (unsaved)" doc={mine} testId="conflict-mine" />
+        <Side title="Mine (unsaved)" doc={mine} version={baseVersion} versionLabel="Based on" testId="conflict-mine" />
       </div>
       {diff && (
         <div className="conflict-diff" data-testid="conflict-diff">

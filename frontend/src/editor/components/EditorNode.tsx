@@ -3,7 +3,8 @@ import { memo } from "react";
 import { nodeTypeInfo } from "../../doc/catalog";
 import { SOURCE_HANDLE_ID, TARGET_HANDLE_ID, type FlowNode } from "../../doc/convert";
 import { useEditor } from "../store";
-import { NodeShell } from "./NodeShell";
+import { useFarZoom } from "./lod";
+import { FarNode, NodeShell } from "./NodeShell";
 
 function ProblemBadge({ id }: { id: string }) {
   const problems = useEditor((s) => s.problemIndex.byNode[id]);
@@ -24,8 +25,18 @@ function ProblemBadge({ id }: { id: string }) {
 
 /** A node on the editing canvas. Re-renders only when its own node object changes. */
 export const EditorNode = memo(function EditorNode({ id, type, data, selected }: NodeProps<FlowNode>) {
+  const far = useFarZoom();
   const docType = data.__type ?? type;
   const info = nodeTypeInfo(docType);
+  if (far) {
+    return (
+      <>
+        {info.hasTarget && <Handle type="target" position={Position.Left} id={TARGET_HANDLE_ID} />}
+        <FarNode id={id} color={info.color} label={data.label} selected={selected} />
+        {info.hasSource && <Handle type="source" position={Position.Right} id={SOURCE_HANDLE_ID} />}
+      </>
+    );
+  }
   const cfg = data.config ?? {};
   const subtitle =
     docType === "transformer"

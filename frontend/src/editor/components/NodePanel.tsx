@@ -1,4 +1,4 @@
-import { useId, useMemo } from "react";
+import { useId, useMemo, useState } from "react";
 import { nodeTypeInfo } from "../../doc/catalog";
 import { edgeInputKey } from "../../doc/convert";
 import { DEFAULT_RETRY, type Backoff, type ErrorPolicy, type NodeConfig, type RetryPolicy } from "../../doc/types";
@@ -201,6 +201,7 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
         {type === "output" && <p className="muted small">Collects the values of its incoming edges as the run’s output.</p>}
       </fieldset>
       <EditorNodeInputsHint keys={inputKeys.length ? inputKeys : EMPTY} />
+      {info.hasSource && !readOnly && <ConnectTo nodeId={nodeId} />}
     </section>
   );
 }
@@ -217,4 +218,46 @@ function EditorNodeInputsHint({ keys }: { keys: readonly string[] }) {
 /** A transformer's expression evaluated against the inputs its node received in the last run. */
 function TransformerPreview({ nodeId, expression }: { nodeId: string; expression: string }) {
   return <ExpressionPreview expression={expression} mode="value" source={{ kind: "nodeInput", nodeId }} />;
+}
+
+/** Adds an outgoing edge without a pointer (keyboard users); refusals say why. */
+function ConnectTo({ nodeId }: { nodeId: string }) {
+  const nodes = useEditor((s) => s.nodes);
+  const id = useId();
+  const [target, setTarget] = useState("");
+  const [message, setMessage] = useState<string | null>(null);
+  const options = nodes.filter((n) => n.id !== nodeId && nodeTypeInfo(n.data.__type ?? n.type ?? "").hasTarget);
+  return (
+    <div className="field connect-to">
+      <label htmlFor={id}>Connect to…</label>
+      <div className="slider-row">
+        <select id={id} value={target} onChange={(e) => setTarget(e.target.value)} data-testid="connect-to-select">
+          <option value="">Choose a node</option>
+          {options.map((n) => (
+            <option key={n.id} value={n.id}>
+              {n.data.label || n.id} ({n.id})
+            </option>
+          ))}
+        </select>
+        <button
+          type="button"
+          className="button button-small"
+          disabled={!target}
+          onClick={() => {
+            const r = editorStore.getState().connect({ source: nodeId, target });
+            setMessage(r.ok ? null : r.reason);
+            if (r.ok) setTarget("");
+          }}
+          data-testid="connect-to-button"
+        >
+          Connect
+        </button>
+      </div>
+      {message && (
+        <small className="field-error" role="alert">
+          {message}
+        </small>
+      )}
+    </div>
+  );
 }

@@ -49,3 +49,17 @@ export const NodeShell = memo(function NodeShell({
     </div>
   );
 });
+
+/** The zoomed-out body: a coloured box with the label, nothing else to lay out or paint. */
+export const FarNode = memo(function FarNode({ id, color, label, selected, state }: { id: string; color: string; label: string; selected?: boolean | undefined; state?: string | undefined }) {
+  return (
+    <div
+      className={`flow-node flow-node-far${selected ? " is-selected" : ""}${state ? ` run-node state-${state}` : ""}`}
+      style={{ "--node-color": color } as React.CSSProperties}
+      data-testid={`node-${id}`}
+      data-state={state}
+    >
+      {label || id}
+    </div>
+  );
+});
