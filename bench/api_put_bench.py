@@ -18,7 +18,11 @@ def big_document(nodes: int) -> dict:
     from tests.support.documents import agent, document, edge, node
 
     agents = [
-        agent(f"agent-{i}", ["researcher", "coder", "reviewer"][i % 3], prompt=f"Step {i}: {{{{ $.run.topic }}}}")
+        agent(
+            f"agent-{i}",
+            ["researcher", "coder", "reviewer"][i % 3],
+            prompt=f"Step {i}: {{{{ $.run.topic }}}}",
+        )
         for i in range(nodes - 2)
     ]
     ids = [a["id"] for a in agents]
@@ -46,19 +50,27 @@ def main() -> None:
         headers = {"Authorization": f"Token {deploy.token}"}
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
             doc = big_document(args.nodes)
-            created = client.post("/api/v1/workflows/", json={"document": doc}).raise_for_status().json()
+            created = (
+                client.post("/api/v1/workflows/", json={"document": doc}).raise_for_status().json()
+            )
             version, timings = created["version"], []
-            size = len(httpx.Request("PUT", base, json={"version": version, "document": doc}).content)
+            size = len(
+                httpx.Request("PUT", base, json={"version": version, "document": doc}).content
+            )
             for i in range(args.repeat + 3):
                 doc["nodes"][1]["data"]["config"]["prompt"] = f"Edit {i}: {{{{ $.run.topic }}}}"
                 started = time.perf_counter()
-                response = client.put(f"/api/v1/workflows/{created['id']}/", json={"version": version, "document": doc})
+                response = client.put(
+                    f"/api/v1/workflows/{created['id']}/",
+                    json={"version": version, "document": doc},
+                )
                 elapsed = (time.perf_counter() - started) * 1000
                 response.raise_for_status()
                 version = response.json()["version"]
                 if i >= 3:  # the first saves warm caches and connections
                     timings.append(elapsed)
-        print(f"PUT {args.nodes}-node workflow ({size / 1024:.0f} KiB body), Postgres: {summary(timings)}")
+        body = f"{size / 1024:.0f} KiB body"
+        print(f"PUT {args.nodes}-node workflow ({body}), Postgres: {summary(timings)}")
     finally:
         server.stop()
 

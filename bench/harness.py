@@ -34,8 +34,23 @@ class Deployment:
 def deployment() -> Deployment:
     """A fresh, migrated bench database with one user, workspace and API token."""
     subprocess.run(["bash", "deploy/local/ensure-services.sh"], check=True, cwd=ROOT)
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", f"DROP DATABASE IF EXISTS {BENCH_DB}"], check=True)
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", f"CREATE DATABASE {BENCH_DB}"], check=True)
+    subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-q",
+            "-c",
+            f"DROP DATABASE IF EXISTS {BENCH_DB}",
+        ],
+        check=True,
+    )
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", f"CREATE DATABASE {BENCH_DB}"],
+        check=True,
+    )
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], check=True, cwd=ROOT)
     import django
 
@@ -51,7 +66,11 @@ def deployment() -> Deployment:
     workspace = create_workspace(owner=user, name="Bench")
     workspace.max_running_runs = 10_000
     workspace.save()
-    return Deployment(token=create_token(user=user, name="bench")[1], user_id=user.pk, workspace_id=str(workspace.pk))
+    return Deployment(
+        token=create_token(user=user, name="bench")[1],
+        user_id=user.pk,
+        workspace_id=str(workspace.pk),
+    )
 
 
 def percentile(values: list[float], pct: float) -> float:

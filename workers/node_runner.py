@@ -38,7 +38,9 @@ def run_node(run_id: str, node_id: str, *, worker: str) -> None:
         node_input = selectors.node_input(claim.run_id, graph, node_id, claim.run_inputs)
         config_hash = node_config_hash(graph, node_id)
         hash_of_input = input_hash(node_input)
-        reused = selectors.reusable_output(claim.resumed_from_id, node_id, config_hash, hash_of_input)
+        reused = selectors.reusable_output(
+            claim.resumed_from_id, node_id, config_hash, hash_of_input
+        )
         if reused is not None:
             result = services.NodeResult(
                 output=reused,
@@ -145,7 +147,9 @@ class RunningNode:
         self._last_stop_poll = 0.0
         self._lost = threading.Event()
         self._done = threading.Event()
-        self._heart = threading.Thread(target=self._beat, name=f"heartbeat-{claim.node_id}", daemon=True)
+        self._heart = threading.Thread(
+            target=self._beat, name=f"heartbeat-{claim.node_id}", daemon=True
+        )
 
     def __enter__(self) -> "RunningNode":
         self._heart.start()
@@ -163,7 +167,7 @@ class RunningNode:
                 if not services.heartbeat(self.claim):
                     self._lost.set()
                     return
-            except Exception:  # noqa: BLE001 - a missed beat is tolerated; the reaper's timeout is several beats
+            except Exception:
                 logger.warning("heartbeat failed for %s", self.claim.node_id, exc_info=True)
 
     def should_stop(self) -> bool:

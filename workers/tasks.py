@@ -2,6 +2,7 @@
 
 import os
 
+from celery import Task
 from django.db import InterfaceError, OperationalError
 
 from server.runs import services
@@ -13,17 +14,17 @@ from workers.app import app
     name="agentloom.execute_node",
     bind=True,
     autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=0.5,
+    retry_backoff=True,
     retry_backoff_max=10,
     max_retries=8,
 )
-def execute_node(self: object, run_id: str, node_id: str) -> None:
+def execute_node(self: Task, run_id: str, node_id: str) -> None:
     """Run one node. Safe to deliver twice: the claim is a compare-and-set.
 
     A dropped database connection retries the task; whatever it had done is
     either committed (and the retry finds it done) or rolled back.
     """
-    hostname = getattr(self, "request").hostname or "worker"
+    hostname = self.request.hostname or "worker"
     node_runner.run_node(run_id, node_id, worker=f"{hostname}#{os.getpid()}")
 
 

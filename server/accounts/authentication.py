@@ -13,9 +13,7 @@ _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 def user_for_token_key(key: str) -> Any:
     """The active user a raw API key belongs to, or None."""
-    token = (
-        ApiToken.objects.select_related("user").filter(key_hash=hash_token_key(key)).first()
-    )
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token_key(key)).first()
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

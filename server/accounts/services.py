@@ -22,7 +22,10 @@ def create_token(*, user: Any, name: str) -> tuple[ApiToken, str]:
     """A new token and its key; the key exists only in this return value."""
     key = ApiToken.new_key()
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=key[: len(ApiToken.KEY_PREFIX) + 6], key_hash=hash_token_key(key)
+        user=user,
+        name=name,
+        prefix=key[: len(ApiToken.KEY_PREFIX) + 6],
+        key_hash=hash_token_key(key),
     )
     return token, key
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 class ApiError(exceptions.APIException):
     """A domain error with a stable code and optional extra fields."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "bad_request"
 
     def __init__(
@@ -31,7 +31,7 @@ class ApiError(exceptions.APIException):
 
 
 class Conflict(ApiError):
-    status_code = status.HTTP_409_CONFLICT
+    status_code: int = status.HTTP_409_CONFLICT
 
 
 _CODES_BY_CLASS: list[tuple[type[exceptions.APIException], str]] = [

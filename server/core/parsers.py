@@ -5,13 +5,13 @@ reads bodies of any size; this one caps the size first, then parses.
 """
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from rest_framework import parsers, status
 
 from server.core.errors import ApiError
-
 
 # No workflow document or request needs more; deeper values would strain
 # everything downstream (JSONB, JSONata, the browser) for no purpose.
@@ -27,6 +27,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):
@@ -76,8 +77,12 @@ class StrictJSONParser(parsers.JSONParser):
         except ValueError as exc:
             raise ApiError("malformed_json", f"The request body is not valid JSON: {exc}") from exc
         if _depth_exceeds(data, MAX_DEPTH):
-            raise ApiError("malformed_json", f"The JSON body is nested deeper than {MAX_DEPTH} levels.")
+            raise ApiError(
+                "malformed_json", f"The JSON body is nested deeper than {MAX_DEPTH} levels."
+            )
         # Only a body that spells out the escape can hold the character.
         if b"\\u0000" in raw and _contains_nul(data):
-            raise ApiError("unsupported_character", "Text may not contain the NUL character (\\u0000).")
+            raise ApiError(
+                "unsupported_character", "Text may not contain the NUL character (\\u0000)."
+            )
         return data

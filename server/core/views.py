@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from workers.app import app as celery_app
@@ -19,7 +19,7 @@ def _check_database() -> str | None:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+    except Exception as exc:
         return f"database: {exc.__class__.__name__}: {exc}"
     return None
 
@@ -28,7 +28,7 @@ def _check_broker() -> str | None:
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+    except Exception as exc:
         return f"broker: {exc.__class__.__name__}: {exc}"
     return None
 
@@ -44,7 +44,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
 
-def spa(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+def spa(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
     """The frontend's index.html for every client-side route."""
     index = settings.FRONTEND_DIST / "index.html"
     if not index.exists():

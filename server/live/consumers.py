@@ -26,7 +26,7 @@ from server.runs.models import Run, RunEvent
 
 logger = logging.getLogger(__name__)
 
-# Application close codes (4000–4999 are free for applications).
+# Application close codes (4000 to 4999 are free for applications).
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -71,7 +71,7 @@ class _AuthenticatedConsumer(AsyncWebsocketConsumer):
             await asyncio.sleep(interval_s)
             try:
                 await self.on_tick()
-            except Exception:  # noqa: BLE001 - a failed tick (database restarting) is retried next time
+            except Exception:
                 logger.warning("websocket tick failed", exc_info=True)
 
     async def on_tick(self) -> None:
@@ -176,4 +176,3 @@ class WorkspaceRunsConsumer(_AuthenticatedConsumer):
 
     async def run_changed(self, message: dict[str, Any]) -> None:
         await self.send_json({"kind": "run", "run": message["run"]})
-

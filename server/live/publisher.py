@@ -50,7 +50,7 @@ class _Outbox:
             group, message = await self.queue.get()
             try:
                 await self.layer.group_send(group, message)
-            except Exception:  # noqa: BLE001 - a lost message is repaired from the database
+            except Exception:
                 logger.warning("could not publish to %s", group, exc_info=True)
 
     def put(self, group: str, message: dict[str, Any]) -> None:
@@ -119,4 +119,6 @@ def publish_run_events(run: Run, events: list[RunEvent]) -> None:
         {"type": "run.events", "events": [event.as_message() for event in events]},
     )
     if any(event.type in RUN_STATE_EVENTS for event in events):
-        outbox.put(workspace_group(run.workspace_id), {"type": "run.changed", "run": run_summary(run)})
+        outbox.put(
+            workspace_group(run.workspace_id), {"type": "run.changed", "run": run_summary(run)}
+        )

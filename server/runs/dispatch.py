@@ -40,6 +40,6 @@ def signal_run_stopped(run_id: str) -> None:
 def run_stop_signalled(run_id: str) -> bool:
     try:
         return bool(cache.get(_STOP_KEY.format(run_id)))
-    except Exception:  # noqa: BLE001 - a cache outage must not fail the node; the DB check remains
+    except Exception:
         logger.warning("stop signal unavailable for run %s", run_id, exc_info=True)
         return False

@@ -43,13 +43,13 @@ class RunJournal:
     freed_slot: bool = False
     run_fields: set[str] = field(default_factory=set)
 
-    def emit(self, event_type: str, node_id: str | None = None, **data: Any) -> RunEvent:
+    def emit(self, event_type: str, node_id: str | None = None, /, **data: Any) -> RunEvent:
         event = RunEvent(
             run_id=self.run.pk,
             seq=self.run.next_seq,
             ts=timezone.now(),
             type=event_type,
-            node_id=node_id,
+            node_id=node_id or "",
             data=data,
         )
         self.run.next_seq += 1

@@ -76,7 +76,9 @@ class Run(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     deadline_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the duration budget runs out; the reaper fails it then."
+        null=True,
+        blank=True,
+        help_text="When the duration budget runs out; the reaper fails it then.",
     )
 
     class Meta:
@@ -129,7 +131,9 @@ class NodeRun(models.Model):
     completion_tokens = models.PositiveIntegerField(default=0)
     cost_usd = models.FloatField(default=0.0)
     dispatched_at = models.DateTimeField(
-        null=True, blank=True, help_text="When its task was published; null while it waits for a slot."
+        null=True,
+        blank=True,
+        help_text="When its task was published; null while it waits for a slot.",
     )
     retry_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -158,7 +162,9 @@ class RunEvent(models.Model):
     seq = models.PositiveBigIntegerField()
     ts = models.DateTimeField()
     type = models.CharField(max_length=32)
-    node_id = models.CharField(max_length=200, null=True, blank=True)
+    node_id = models.CharField(
+        max_length=200, blank=True, default="", help_text="Empty for run events."
+    )
     data = models.JSONField(default=dict)
 
     class Meta:
@@ -175,7 +181,7 @@ class RunEvent(models.Model):
             "seq": self.seq,
             "ts": self.ts.isoformat().replace("+00:00", "Z"),
             "type": self.type,
-            "node_id": self.node_id,
+            "node_id": self.node_id or None,
             "data": self.data,
         }
 

@@ -6,7 +6,9 @@ from server.runs.models import NodeRun, Run, RunEvent, RunState
 
 
 class RunCreateSerializer(serializers.Serializer):
-    inputs = serializers.DictField(child=serializers.JSONField(allow_null=True), required=False, default=dict)
+    inputs = serializers.DictField(
+        child=serializers.JSONField(allow_null=True), required=False, default=dict
+    )
     version = serializers.IntegerField(min_value=1, required=False)
 
 
@@ -17,14 +19,18 @@ class ResumeSerializer(serializers.Serializer):
 
 
 class EstimateRequestSerializer(serializers.Serializer):
-    inputs = serializers.DictField(child=serializers.JSONField(allow_null=True), required=False, default=dict)
+    inputs = serializers.DictField(
+        child=serializers.JSONField(allow_null=True), required=False, default=dict
+    )
     version = serializers.IntegerField(min_value=1, required=False)
 
 
 class RunSerializer(serializers.ModelSerializer):
     workflow_name = serializers.CharField(source="workflow.name", read_only=True)
     version = serializers.IntegerField(source="version.number", read_only=True)
-    triggered_by = serializers.CharField(source="triggered_by.username", default=None, read_only=True)
+    triggered_by = serializers.CharField(
+        source="triggered_by.username", default=None, read_only=True
+    )
     node_counts = serializers.SerializerMethodField()
     last_seq = serializers.IntegerField(read_only=True)
 

@@ -38,7 +38,7 @@ from server.runs.models import (
 )
 from server.runs.outputs import StoredOutput, preview
 from server.workflows.models import Workflow, WorkflowVersion
-from workers.engine.budget import Budget, budget_exceeded
+from workers.engine.budget import budget_exceeded
 from workers.engine.document import AGENT_TYPES, Graph
 from workers.engine.expressions import ExpressionError
 from workers.engine.retry import RetryPolicy, retry_delay_ms
@@ -105,7 +105,9 @@ def create_run(
     number = version_number if version_number is not None else workflow.version
     version = WorkflowVersion.objects.filter(workflow=workflow, number=number).first()
     if version is None:
-        raise ApiError("not_found", f"Version {number} of this workflow does not exist.", status_code=404)
+        raise ApiError(
+            "not_found", f"Version {number} of this workflow does not exist.", status_code=404
+        )
     if not version.is_valid:
         errors = [p for p in version.problems if p.get("severity") == "error"]
         raise ApiError(
@@ -132,7 +134,9 @@ def create_run(
         )
         in_degree = {node_id: len(graph.in_edges(node_id)) for node_id in graph.nodes}
         NodeRun.objects.bulk_create(
-            NodeRun(run=run, node_id=node_id, node_type=node.type, unresolved_edges=in_degree[node_id])
+            NodeRun(
+                run=run, node_id=node_id, node_type=node.type, unresolved_edges=in_degree[node_id]
+            )
             for node_id, node in graph.nodes.items()
         )
         with locked_run(run.pk) as journal:
@@ -147,7 +151,9 @@ def _running_count(workspace_id: uuid.UUID) -> int:
 
 
 def _start(journal: RunJournal, graph: Graph) -> None:
-    max_duration_s = graph.settings.budget.max_duration_s or settings.AGENTLOOM_RUNS["max_duration_s"]
+    max_duration_s = (
+        graph.settings.budget.max_duration_s or settings.AGENTLOOM_RUNS["max_duration_s"]
+    )
     journal.update_run(
         state=RunState.RUNNING,
         started_at=journal.now,
@@ -186,9 +192,9 @@ def _mark_ready(journal: RunJournal, node_ids: Iterable[str]) -> None:
     ids = list(node_ids)
     if not ids:
         return
-    NodeRun.objects.filter(
-        run_id=journal.run.pk, node_id__in=ids, state=NodeState.PENDING
-    ).update(state=NodeState.QUEUED, attempt=F("attempt") + 1, queued_at=journal.now)
+    NodeRun.objects.filter(run_id=journal.run.pk, node_id__in=ids, state=NodeState.PENDING).update(
+        state=NodeState.QUEUED, attempt=F("attempt") + 1, queued_at=journal.now
+    )
     for node_id in ids:
         journal.emit("node.queued", node_id, attempt=1)
 
@@ -251,9 +257,9 @@ def _resolve_edges(journal: RunJournal, graph: Graph, decisions: list[EdgeDecisi
 
 
 def _skip(journal: RunJournal, node_id: str, reason: str) -> None:
-    NodeRun.objects.filter(
-        run_id=journal.run.pk, node_id=node_id, state=NodeState.PENDING
-    ).update(state=NodeState.SKIPPED, finished_at=journal.now)
+    NodeRun.objects.filter(run_id=journal.run.pk, node_id=node_id, state=NodeState.PENDING).update(
+        state=NodeState.SKIPPED, finished_at=journal.now
+    )
     journal.emit("node.skipped", node_id, reason=reason)
 
 
@@ -274,7 +280,11 @@ def claim_node(run_id: Any, node_id: str, *, worker: str) -> Claim | None:
     )
     if row is None:
         return None
-    run = Run.objects.filter(pk=run_id).values("state", "version_id", "inputs", "resumed_from_id").first()
+    run = (
+        Run.objects.filter(pk=run_id)
+        .values("state", "version_id", "inputs", "resumed_from_id")
+        .first()
+    )
     if run is None or run["state"] != RunState.RUNNING:
         return None
     agent = row["node_type"] in AGENT_TYPES
@@ -296,7 +306,9 @@ def claim_node(run_id: Any, node_id: str, *, worker: str) -> Claim | None:
     with locked_run(run_id) as journal:
         if journal.run.state != RunState.RUNNING:
             return None
-        node = NodeRun.objects.filter(run_id=run_id, node_id=node_id).values("state", "attempt").get()
+        node = (
+            NodeRun.objects.filter(run_id=run_id, node_id=node_id).values("state", "attempt").get()
+        )
         attempt = node["attempt"]
         if node["state"] == NodeState.RETRYING:
             attempt += 1
@@ -377,7 +389,9 @@ def succeed_node(claim: Claim, result: NodeResult) -> bool:
     graph = graph_for_version(claim.version_id)
     try:
         # Evaluated before taking the lock: JSONata may take up to its time limit.
-        decisions = decide_outgoing(graph, claim.node_id, result.output.value, limits=engine_limits())
+        decisions = decide_outgoing(
+            graph, claim.node_id, result.output.value, limits=engine_limits()
+        )
     except ExpressionError as exc:
         return fail_node(
             claim,
@@ -410,7 +424,9 @@ def fail_node(claim: Claim, error: NodeError, *, node_input: Any = None) -> bool
         try:
             fallback = decide_outgoing(graph, claim.node_id, fallback_value, limits=engine_limits())
         except ExpressionError as exc:
-            error = NodeError(exc.code, f"Edge expression failed on the fallback output: {exc.message}")
+            error = NodeError(
+                exc.code, f"Edge expression failed on the fallback output: {exc.message}"
+            )
             policy = "stop"
     with locked_run(claim.run_id) as journal:
         if journal.run.state != RunState.RUNNING:
@@ -424,7 +440,9 @@ def fail_node(claim: Claim, error: NodeError, *, node_input: Any = None) -> bool
                 level="warning",
                 message=f"Failed ({error.code}: {error.message}); using the fallback output.",
             )
-            result = NodeResult(output=StoredOutput.inline_only(fallback_value), node_input=node_input)
+            result = NodeResult(
+                output=StoredOutput.inline_only(fallback_value), node_input=node_input
+            )
             if not _record_success(journal, graph, claim, result, fallback, error=error):
                 return False
             _after_node_finished(journal, graph)
@@ -436,7 +454,11 @@ def fail_node(claim: Claim, error: NodeError, *, node_input: Any = None) -> bool
             _stop_run(
                 journal,
                 RunState.FAILED,
-                error={**error.as_dict(), "message": f"{label}: {error.message}", "node_id": claim.node_id},
+                error={
+                    **error.as_dict(),
+                    "message": f"{label}: {error.message}",
+                    "node_id": claim.node_id,
+                },
             )
             return True
         _resolve_edges(journal, graph, _not_taken(graph, claim.node_id))
@@ -491,7 +513,10 @@ def _record_success(
         "node.succeeded",
         claim.node_id,
         attempt=claim.attempt,
-        usage={"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens},
+        usage={
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+        },
         cost_usd=result.cost_usd,
         duration_ms=_ms_between(claim.started_at, journal.now),
         output_preview=preview(result.output.value),
@@ -545,7 +570,11 @@ def _schedule_retry(journal: RunJournal, claim: Claim, error: NodeError, delay_m
     if not updated:
         return False
     journal.emit(
-        "node.retrying", claim.node_id, attempt=claim.attempt, delay_ms=delay_ms, error=error.as_dict()
+        "node.retrying",
+        claim.node_id,
+        attempt=claim.attempt,
+        delay_ms=delay_ms,
+        error=error.as_dict(),
     )
     journal.send(
         NodeTask(str(claim.run_id), claim.node_id, queue_for(claim.node_type), delay_ms / 1000)
@@ -632,7 +661,9 @@ def _stop_run(
     journal.update_run(state=state, error=error, finished_at=journal.now)
     duration_ms = _ms_between(run.started_at or run.created_at, journal.now)
     if state == RunState.CANCELLED:
-        journal.emit("run.cancelled", reason=reason, cancelled_nodes=cancelled, duration_ms=duration_ms)
+        journal.emit(
+            "run.cancelled", reason=reason, cancelled_nodes=cancelled, duration_ms=duration_ms
+        )
     else:
         journal.emit(
             "run.failed",
@@ -728,7 +759,9 @@ def _requeue_lost_node(run_id: Any, node_id: str, attempt: int) -> int:
         )
         if not updated:
             return 0
-        node_type = NodeRun.objects.values_list("node_type", flat=True).get(run_id=run_id, node_id=node_id)
+        node_type = NodeRun.objects.values_list("node_type", flat=True).get(
+            run_id=run_id, node_id=node_id
+        )
         journal.emit(
             "node.log",
             node_id,
@@ -742,7 +775,11 @@ def _requeue_lost_node(run_id: Any, node_id: str, attempt: int) -> int:
 
 def _fail_lost_node(run_id: Any, node_id: str, attempt: int) -> int:
     row = Run.objects.filter(pk=run_id).values("version_id", "inputs", "resumed_from_id").get()
-    node = NodeRun.objects.filter(run_id=run_id, node_id=node_id).values("node_type", "started_at", "worker").get()
+    node = (
+        NodeRun.objects.filter(run_id=run_id, node_id=node_id)
+        .values("node_type", "started_at", "worker")
+        .get()
+    )
     claim = Claim(
         run_id=run_id,
         node_id=node_id,
@@ -784,7 +821,9 @@ def resume_run(run: Run, *, user: Any, version_number: int | None = None) -> Run
     whatever its new output changes downstream.
     """
     if run.state not in (RunState.FAILED, RunState.CANCELLED):
-        raise Conflict("invalid_state", f"Only failed or cancelled runs can be resumed; this one {run.state}.")
+        raise Conflict(
+            "invalid_state", f"Only failed or cancelled runs can be resumed; this one {run.state}."
+        )
     return create_run(
         workflow=run.workflow,
         user=user,

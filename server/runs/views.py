@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,9 +16,9 @@ from server.accounts.models import WRITE_ROLES
 from server.accounts.permissions import require_role
 from server.runs import services
 from server.runs.estimates import estimate_for
+from server.runs.graphs import graph_for_version
 from server.runs.models import Artifact, RunEvent, Trigger
 from server.runs.outputs import read_artifact
-from server.runs.graphs import graph_for_version
 from server.runs.selectors import node_counts, resume_preview, runs_for
 from server.runs.serializers import (
     EstimateRequestSerializer,
@@ -98,7 +98,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return RunDetailSerializer if self.action == "retrieve" else RunSerializer
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         page = getattr(self, "_page_ids", None)
         if page is not None:
             context["node_counts"] = node_counts(page)
@@ -131,7 +131,10 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         methods=["GET"],
         responses=inline_serializer(
             "ResumePlan",
-            {"version": serializers.IntegerField(), "nodes": serializers.ListField(child=serializers.DictField())},
+            {
+                "version": serializers.IntegerField(),
+                "nodes": serializers.ListField(child=serializers.DictField()),
+            },
         ),
     )
     @extend_schema(methods=["POST"], request=ResumeSerializer, responses={202: RunSerializer})
@@ -146,7 +149,9 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         params = ResumeSerializer(data=request.data or {})
         params.is_valid(raise_exception=True)
         run = services.resume_run(
-            self._writable_run(), user=request.user, version_number=params.validated_data.get("version")
+            self._writable_run(),
+            user=request.user,
+            version_number=params.validated_data.get("version"),
         )
         return _run_response(run, status.HTTP_202_ACCEPTED)
 
@@ -154,7 +159,10 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         parameters=[EventsQuerySerializer],
         responses=inline_serializer(
             "RunEvents",
-            {"events": serializers.ListField(child=serializers.DictField()), "last_seq": serializers.IntegerField()},
+            {
+                "events": serializers.ListField(child=serializers.DictField()),
+                "last_seq": serializers.IntegerField(),
+            },
         ),
     )
     @action(detail=True, methods=["get"])
@@ -162,19 +170,23 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         run = self.get_object()
         query = EventsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        events = RunEvent.objects.filter(run=run, seq__gt=query.validated_data["after"]).order_by("seq")[
-            : query.validated_data["limit"]
-        ]
+        events = RunEvent.objects.filter(run=run, seq__gt=query.validated_data["after"]).order_by(
+            "seq"
+        )[: query.validated_data["limit"]]
         return Response(
             {"events": [event.as_message() for event in events], "last_seq": run.last_seq}
         )
 
     @extend_schema(
-        parameters=[OpenApiParameter("artifact_id", OpenApiTypes.UUID, location=OpenApiParameter.PATH)],
+        parameters=[
+            OpenApiParameter("artifact_id", OpenApiTypes.UUID, location=OpenApiParameter.PATH)
+        ],
         responses={(200, "application/json"): bytes},
     )
     @action(detail=True, methods=["get"], url_path=r"artifacts/(?P<artifact_id>[0-9a-f-]{36})")
-    def artifact(self, request: Request, pk: str | None = None, artifact_id: str = "") -> HttpResponse:
+    def artifact(
+        self, request: Request, pk: str | None = None, artifact_id: str = ""
+    ) -> HttpResponse:
         """Download a large node output (decompressed JSON)."""
         run = self.get_object()
         artifact = get_object_or_404(Artifact, pk=artifact_id, run=run)

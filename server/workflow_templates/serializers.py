@@ -16,11 +16,12 @@ class VariableSerializer(serializers.Serializer):
     options = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, max_length=100
     )
-    required = serializers.BooleanField(required=False, default=True)
+    # DRF's metaclass moves declared fields off the class, so this does not
+    # shadow Field.required at run time; the stubs cannot know that.
+    required = serializers.BooleanField(required=False, default=True)  # type: ignore[assignment]
 
 
 class TemplateSerializer(serializers.ModelSerializer):
-    built_in = serializers.BooleanField(read_only=True)
     variables = VariableSerializer(many=True, required=False)
     document = DocumentField()
     workspace = serializers.UUIDField(required=False, allow_null=True, source="workspace_id")

@@ -75,7 +75,9 @@ def check_definitions(variables: Any, is_known_model: Callable[[str], bool]) -> 
             continue
         options = spec.get("options")
         if spec["type"] == "enum" and (
-            not isinstance(options, list) or not options or not all(isinstance(o, str) for o in options)
+            not isinstance(options, list)
+            or not options
+            or not all(isinstance(o, str) for o in options)
         ):
             problems.append(f"{where}.options must list the enum's text values")
             continue
@@ -127,7 +129,5 @@ def substitute(data: Any, values: Mapping[str, Any]) -> Any:
     if isinstance(data, list):
         return [substitute(item, values) for item in data]
     if isinstance(data, str):
-        return _REFERENCE.sub(
-            lambda m: _as_text(values[m[1]]) if m[1] in values else m[0], data
-        )
+        return _REFERENCE.sub(lambda m: _as_text(values[m[1]]) if m[1] in values else m[0], data)
     return data

@@ -56,7 +56,7 @@ class TemplateViewSet(
         return Response(TemplateSerializer(template).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: Template) -> None:
-        if instance.built_in:
+        if instance.workspace_id is None:
             raise exceptions.PermissionDenied("Built-in templates cannot be deleted.")
         require_role(self.request.user, instance.workspace_id, WRITE_ROLES)
         instance.delete()

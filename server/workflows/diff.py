@@ -16,9 +16,7 @@ class ItemDiff(TypedDict):
 
 
 def _by_id(items: Iterable[Any]) -> dict[str, Mapping[str, Any]]:
-    return {
-        str(item["id"]): item for item in items if isinstance(item, Mapping) and "id" in item
-    }
+    return {str(item["id"]): item for item in items if isinstance(item, Mapping) and "id" in item}
 
 
 def changed_paths(before: Any, after: Any, prefix: str = "") -> list[str]:

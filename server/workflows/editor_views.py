@@ -1,5 +1,6 @@
 """What the editor asks while a user builds a graph: the models, and expression previews."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -11,7 +12,12 @@ from rest_framework.views import APIView
 
 from server.core.errors import ApiError
 from server.core.limits import engine_limits
-from workers.engine.expressions import ExpressionError, evaluate, evaluate_condition, render_template
+from workers.engine.expressions import (
+    ExpressionError,
+    evaluate,
+    evaluate_condition,
+    render_template,
+)
 from workers.llm.catalog import model_catalog
 
 
@@ -62,7 +68,11 @@ class ExpressionEvaluateView(APIView):
                 f"The expression is longer than {limits.max_expression_chars:,} characters.",
                 position=None,
             )
-        evaluators = {"value": evaluate, "condition": evaluate_condition, "template": render_template}
+        evaluators: dict[str, Callable[..., Any]] = {
+            "value": evaluate,
+            "condition": evaluate_condition,
+            "template": render_template,
+        }
         try:
             result = evaluators[data["mode"]](data["expression"], data["input"], limits=limits)
         except ExpressionError as exc:

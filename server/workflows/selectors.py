@@ -8,9 +8,13 @@ from server.workflows.models import Workflow, WorkflowTag
 
 def workflows_for(user: Any) -> QuerySet[Workflow]:
     """The workflows of the caller's workspaces; anything else does not exist for them."""
-    return Workflow.objects.filter(workspace_id__in=workspace_ids_for(user)).select_related(
-        "created_by", "updated_by"
-    ).prefetch_related(Prefetch("tags", queryset=WorkflowTag.objects.only("workflow_id", "name")))
+    return (
+        Workflow.objects.filter(workspace_id__in=workspace_ids_for(user))
+        .select_related("created_by", "updated_by")
+        .prefetch_related(
+            Prefetch("tags", queryset=WorkflowTag.objects.only("workflow_id", "name"))
+        )
+    )
 
 
 def workflow_list(

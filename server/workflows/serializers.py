@@ -89,7 +89,9 @@ class ImportSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("content" in attrs) == ("document" in attrs):
-            raise serializers.ValidationError("Give either `content` (JSON or YAML text) or `document`.")
+            raise serializers.ValidationError(
+                "Give either `content` (JSON or YAML text) or `document`."
+            )
         return attrs
 
 

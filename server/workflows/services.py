@@ -68,7 +68,9 @@ def create_workflow(
     tags: Iterable[str] = (),
     message: str = "Created",
 ) -> Workflow:
-    document = dict(document) if document is not None else empty_document(name or "Untitled workflow")
+    document = (
+        dict(document) if document is not None else empty_document(name or "Untitled workflow")
+    )
     if name is not None:
         document["name"] = name
     if description is not None:

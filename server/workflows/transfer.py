@@ -27,9 +27,11 @@ class _DocumentLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-_DocumentLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str
-)
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_DocumentLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def export_document(document: dict[str, Any], fmt: str) -> tuple[str, str]:
@@ -51,7 +53,7 @@ def parse_document_text(content: str) -> Any:
     except ValueError:
         pass
     try:
-        return yaml.load(content, Loader=_DocumentLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(content, Loader=_DocumentLoader)
     except RecursionError as exc:
         raise ApiError("invalid_import", "The document is nested too deeply.") from exc
     except yaml.YAMLError as exc:

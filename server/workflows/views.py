@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from server.accounts.models import WRITE_ROLES
 from server.accounts.permissions import WorkspaceRolePermission, require_role, workspace_for_write
 from server.core.errors import ApiError
+from server.core.pagination import CursorPagination
 from server.workflows import services
 from server.workflows.diff import diff_documents
 from server.workflows.documents import as_dicts, has_errors, problems_of
@@ -40,9 +41,18 @@ def _validated(serializer_class: type, data: Any) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
+class RecentlyUpdatedFirst(CursorPagination):
+    ordering = "-updated_at"
+
+
+class NewestVersionFirst(CursorPagination):
+    ordering = "-number"
+
+
 class WorkflowViewSet(viewsets.ModelViewSet):
     permission_classes = [permissions.IsAuthenticated, WorkspaceRolePermission]
     serializer_class = WorkflowSerializer
+    pagination_class = RecentlyUpdatedFirst
 
     def get_queryset(self) -> QuerySet[Workflow]:
         if self.action == "list":
@@ -57,13 +67,6 @@ class WorkflowViewSet(viewsets.ModelViewSet):
 
     def get_serializer_class(self) -> type:
         return WorkflowListSerializer if self.action == "list" else WorkflowSerializer
-
-    @property
-    def paginator(self) -> Any:
-        paginator = super().paginator
-        if paginator is not None:
-            paginator.ordering = "-updated_at"
-        return paginator
 
     @extend_schema(
         parameters=[
@@ -150,9 +153,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
     def import_(self, request: Request) -> Response:
         """Create a workflow from an exported JSON or YAML document."""
         data = _validated(ImportSerializer, request.data)
-        document = (
-            parse_document_text(data["content"]) if "content" in data else data["document"]
-        )
+        document = parse_document_text(data["content"]) if "content" in data else data["document"]
         if not isinstance(document, dict):
             raise ApiError("invalid_import", "The imported content must be a workflow object.")
         renamed = freshen_duplicate_ids(document)
@@ -171,6 +172,7 @@ class WorkflowVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The immutable history of one workflow."""
 
     serializer_class = VersionListSerializer
+    pagination_class = NewestVersionFirst
     lookup_field = "number"
     lookup_value_regex = r"\d+"
 
@@ -179,13 +181,6 @@ class WorkflowVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[WorkflowVersion]:
         return WorkflowVersion.objects.filter(workflow=self._workflow()).select_related("author")
-
-    @property
-    def paginator(self) -> Any:
-        paginator = super().paginator
-        if paginator is not None:
-            paginator.ordering = "-number"
-        return paginator
 
     @extend_schema(responses=VersionSerializer)
     def retrieve(self, request: Request, workflow_pk: str, number: str) -> Response:
@@ -205,7 +200,11 @@ class WorkflowVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise ApiError("invalid_version", "against must be a version number.")
         before = get_object_or_404(versions, number=int(against))
         return Response(
-            {"from": before.number, "to": after.number, **diff_documents(before.document, after.document)}
+            {
+                "from": before.number,
+                "to": after.number,
+                **diff_documents(before.document, after.document),
+            }
         )
 
     @extend_schema(request=RestoreSerializer, responses=WorkflowSerializer)
@@ -216,7 +215,10 @@ class WorkflowVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         get_object_or_404(WorkflowVersion, workflow=workflow, number=number)
         data = _validated(RestoreSerializer, request.data)
         restored = services.restore_version(
-            workflow=workflow, user=request.user, number=int(number), expected_version=data["version"]
+            workflow=workflow,
+            user=request.user,
+            number=int(number),
+            expected_version=data["version"],
         )
         fresh = workflows_for(request.user).get(pk=restored.pk)
         return Response(WorkflowSerializer(fresh).data)

@@ -7,19 +7,25 @@ pytestmark = pytest.mark.django_db
 
 
 def test_session_login_me_logout_with_csrf(owner):
-    user, workspace = owner
+    _user, workspace = owner
     client = APIClient(enforce_csrf_checks=True)
     csrf = client.get("/api/v1/auth/csrf/").json()["csrf_token"]
-    response = client.post("/api/v1/auth/login/", {"username": "owner", "password": "pw-owner"}, format="json")
+    response = client.post(
+        "/api/v1/auth/login/", {"username": "owner", "password": "pw-owner"}, format="json"
+    )
     assert response.status_code == 200
-    assert response.json()["workspaces"] == [{"id": str(workspace.pk), "name": workspace.name, "role": "owner"}]
+    assert response.json()["workspaces"] == [
+        {"id": str(workspace.pk), "name": workspace.name, "role": "owner"}
+    ]
     assert client.get("/api/v1/me/").json()["username"] == "owner"
 
     # An unsafe request of a session without the CSRF header is refused...
     assert client.post("/api/v1/workflows/", {"name": "x"}, format="json").status_code == 403
     # ...and accepted with it (login rotates the token: read the new cookie).
     csrf = client.cookies["csrftoken"].value
-    response = client.post("/api/v1/workflows/", {"name": "x"}, format="json", HTTP_X_CSRFTOKEN=csrf)
+    response = client.post(
+        "/api/v1/workflows/", {"name": "x"}, format="json", HTTP_X_CSRFTOKEN=csrf
+    )
     assert response.status_code == 201
 
     assert client.post("/api/v1/auth/logout/", HTTP_X_CSRFTOKEN=csrf).status_code == 204
@@ -27,7 +33,9 @@ def test_session_login_me_logout_with_csrf(owner):
 
 
 def test_wrong_password_is_a_clear_400(owner):
-    response = APIClient().post("/api/v1/auth/login/", {"username": "owner", "password": "nope"}, format="json")
+    response = APIClient().post(
+        "/api/v1/auth/login/", {"username": "owner", "password": "nope"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_credentials"
 

@@ -42,7 +42,10 @@ def assert_unchanged(workflow):
         (b'{"version": 1, "document": []}', "invalid"),
         (b'{"version": 1}', "invalid"),
         (b'{"version": 1, "document": {"schema_version": 1, "nodes": "many"}}', "invalid_document"),
-        (b'{"version": 1, "document": {"schema_version": 7, "nodes": [], "edges": []}}', "invalid_document"),
+        (
+            b'{"version": 1, "document": {"schema_version": 7, "nodes": [], "edges": []}}',
+            "invalid_document",
+        ),
     ],
 )
 def test_bad_put_bodies(api, workflow, body, code):
@@ -54,7 +57,14 @@ def test_bad_put_bodies(api, workflow, body, code):
 
 
 def test_deep_nesting_inside_a_document(api, workflow):
-    body = '{"version": 1, "document": ' + json.dumps(chain(1))[:-1] + ', "extra": ' + "[" * 5000 + "]" * 5000 + "}}"
+    body = (
+        '{"version": 1, "document": '
+        + json.dumps(chain(1))[:-1]
+        + ', "extra": '
+        + "[" * 5000
+        + "]" * 5000
+        + "}}"
+    )
     response = raw(api, "put", f"/api/v1/workflows/{workflow['id']}/", body.encode())
     assert response.status_code == 400
     assert response.json()["code"] == "malformed_json"
@@ -66,16 +76,26 @@ def test_unknown_node_type_is_refused_with_every_problem(api, workflow):
     doc = chain(1)
     doc["nodes"].append(node("mystery", "teleporter"))
     doc["edges"].append({"id": "dangling", "source": "n0", "target": "nowhere"})
-    response = api.put(f"/api/v1/workflows/{workflow['id']}/", {"version": 1, "document": doc}, format="json")
+    response = api.put(
+        f"/api/v1/workflows/{workflow['id']}/", {"version": 1, "document": doc}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_document"
-    problems = {(p["code"], p.get("node_id") or p.get("edge_id")) for p in response.json()["problems"]}
+    problems = {
+        (p["code"], p.get("node_id") or p.get("edge_id")) for p in response.json()["problems"]
+    }
     assert {("unknown_node_type", "mystery"), ("unknown_node", "dangling")} <= problems
     assert_unchanged(workflow)
 
 
 def test_wrong_media_type(api, workflow):
-    response = raw(api, "put", f"/api/v1/workflows/{workflow['id']}/", b"version=1", "application/x-www-form-urlencoded")
+    response = raw(
+        api,
+        "put",
+        f"/api/v1/workflows/{workflow['id']}/",
+        b"version=1",
+        "application/x-www-form-urlencoded",
+    )
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
     assert_unchanged(workflow)
@@ -85,7 +105,9 @@ def test_a_body_over_the_limit_is_413(api, workflow, settings):
     limit = settings.AGENTLOOM_LIMITS["max_document_bytes"]
     doc = chain(1)
     doc["description"] = "x" * (limit + 300 * 1024)
-    response = api.put(f"/api/v1/workflows/{workflow['id']}/", {"version": 1, "document": doc}, format="json")
+    response = api.put(
+        f"/api/v1/workflows/{workflow['id']}/", {"version": 1, "document": doc}, format="json"
+    )
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
     assert_unchanged(workflow)
@@ -95,7 +117,9 @@ def test_a_document_over_the_limit_is_413(api, workflow, settings):
     limit = settings.AGENTLOOM_LIMITS["max_document_bytes"]
     doc = chain(1)
     doc["description"] = "x" * (limit + 10)
-    response = api.put(f"/api/v1/workflows/{workflow['id']}/", {"version": 1, "document": doc}, format="json")
+    response = api.put(
+        f"/api/v1/workflows/{workflow['id']}/", {"version": 1, "document": doc}, format="json"
+    )
     assert response.status_code == 413
     assert response.json()["code"] == "document_too_large"
     assert_unchanged(workflow)
@@ -108,7 +132,9 @@ def test_too_many_nodes(api, workflow, settings):
     engine_limits.cache_clear()
     try:
         response = api.put(
-            f"/api/v1/workflows/{workflow['id']}/", {"version": 1, "document": chain(20)}, format="json"
+            f"/api/v1/workflows/{workflow['id']}/",
+            {"version": 1, "document": chain(20)},
+            format="json",
         )
     finally:
         engine_limits.cache_clear()
@@ -121,11 +147,17 @@ def test_too_many_nodes(api, workflow, settings):
 def test_nul_characters_are_refused(api, workflow):
     doc = chain(1)
     doc["nodes"][1]["data"]["label"] = "evil\u0000nul"
-    response = api.put(f"/api/v1/workflows/{workflow['id']}/", {"version": 1, "document": doc}, format="json")
+    response = api.put(
+        f"/api/v1/workflows/{workflow['id']}/", {"version": 1, "document": doc}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "unsupported_character"
     assert_unchanged(workflow)
-    literal = api.put(f"/api/v1/workflows/{workflow['id']}/", {"version": 1, "document": chain(1), "message": "a \\u0000 b"}, format="json")
+    literal = api.put(
+        f"/api/v1/workflows/{workflow['id']}/",
+        {"version": 1, "document": chain(1), "message": "a \\u0000 b"},
+        format="json",
+    )
     assert literal.status_code == 200
 
 
@@ -133,7 +165,9 @@ def test_unicode_everywhere_is_kept(api):
     doc = chain(1)
     doc["name"] = "Рабочий процесс 🧵 — 研究"
     doc["nodes"][1]["data"]["label"] = "\u202eright-to-left \U0001f9ea"
-    response = api.post("/api/v1/workflows/", {"document": doc, "tags": ["ünï", "🏷"]}, format="json")
+    response = api.post(
+        "/api/v1/workflows/", {"document": doc, "tags": ["ünï", "🏷"]}, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["name"] == doc["name"]
     assert api.get(f"/api/v1/workflows/{response.json()['id']}/").json()["document"] == doc

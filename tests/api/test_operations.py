@@ -2,7 +2,6 @@ import pytest
 from openapi_spec_validator import validate
 from rest_framework.test import APIClient
 
-
 pytestmark = pytest.mark.django_db
 
 

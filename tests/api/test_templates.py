@@ -15,7 +15,13 @@ TEMPLATE = {
         {"name": "temperature", "type": "number", "default": 0.5, "required": True},
         {"name": "stream", "type": "boolean", "default": True, "required": True},
         {"name": "model", "type": "model", "default": "mock/echo", "required": True},
-        {"name": "tone", "type": "enum", "options": ["warm", "dry"], "default": "warm", "required": True},
+        {
+            "name": "tone",
+            "type": "enum",
+            "options": ["warm", "dry"],
+            "default": "warm",
+            "required": True,
+        },
         {"name": "extra", "type": "prompt", "required": False},
     ],
     "document": {
@@ -25,7 +31,12 @@ TEMPLATE = {
         "settings": {"default_model": {"$var": "model"}},
         "inputs": {"who": {"type": "string", "required": True}},
         "nodes": [
-            {"id": "input", "type": "input", "position": {"x": 0, "y": 0}, "data": {"label": "In", "config": {}}},
+            {
+                "id": "input",
+                "type": "input",
+                "position": {"x": 0, "y": 0},
+                "data": {"label": "In", "config": {}},
+            },
             {
                 "id": "greeter",
                 "type": "researcher",
@@ -41,7 +52,12 @@ TEMPLATE = {
                     },
                 },
             },
-            {"id": "output", "type": "output", "position": {"x": 400, "y": 0}, "data": {"label": "Out", "config": {}}},
+            {
+                "id": "output",
+                "type": "output",
+                "position": {"x": 400, "y": 0},
+                "data": {"label": "Out", "config": {}},
+            },
         ],
         "edges": [
             {"id": "e1", "source": "input", "target": "greeter"},
@@ -68,7 +84,8 @@ def test_instantiate_substitutes_typed_values_in_the_data(api, template):
     assert response.status_code == 201, response.content
     body = response.json()
     config = body["document"]["nodes"][1]["data"]["config"]
-    assert config["temperature"] == 1.25 and config["stream"] is False
+    assert config["temperature"] == 1.25
+    assert config["stream"] is False
     assert config["model"] == "mock/echo"
     # The value is inserted as it is: its own `${tone}` and `{{ }}` are not expanded again.
     assert config["prompt"] == tricky + ", {{ $.run.who }}!"
@@ -90,7 +107,9 @@ def test_instantiate_substitutes_typed_values_in_the_data(api, template):
     ],
 )
 def test_bad_variables_are_400_and_create_nothing(api, template, variables, fragment):
-    response = api.post(f"/api/v1/templates/{template['id']}/instantiate/", {"variables": variables}, format="json")
+    response = api.post(
+        f"/api/v1/templates/{template['id']}/instantiate/", {"variables": variables}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_variables"
     assert fragment in response.json()["message"]
@@ -134,4 +153,8 @@ def test_loading_built_ins_twice_updates_in_place():
 
 def test_substitute_leaves_unknown_references_and_non_strings():
     data = {"a": "${known} ${unknown}", "b": [1, {"$var": "known"}], "c": {"$var": "unknown"}}
-    assert substitute(data, {"known": 3}) == {"a": "3 ${unknown}", "b": [1, 3], "c": {"$var": "unknown"}}
+    assert substitute(data, {"known": 3}) == {
+        "a": "3 ${unknown}",
+        "b": [1, 3],
+        "c": {"$var": "unknown"},
+    }

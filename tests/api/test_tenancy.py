@@ -22,7 +22,9 @@ def world(make_member, client_for):
     owner, workspace = make_member("owner")
     viewer, _ = make_member("viewer", Role.VIEWER, workspace)
     outsider, _ = make_member("outsider")
-    workflow = workflow_services.create_workflow(user=owner, workspace_id=workspace.pk, document=chain(1))
+    workflow = workflow_services.create_workflow(
+        user=owner, workspace_id=workspace.pk, document=chain(1)
+    )
     run = Run.objects.create(
         workspace=workspace, workflow=workflow, version=workflow.versions.get(), state="failed"
     )
@@ -50,7 +52,12 @@ OBJECT_ENDPOINTS = [
     ("patch", "/api/v1/workspaces/{workspace}/", {"name": "renamed"}, "write"),
     ("delete", "/api/v1/workspaces/{workspace}/", None, "write"),
     ("get", "/api/v1/workspaces/{workspace}/members/", None, "read"),
-    ("post", "/api/v1/workspaces/{workspace}/members/", {"username": "owner", "role": "editor"}, "write"),
+    (
+        "post",
+        "/api/v1/workspaces/{workspace}/members/",
+        {"username": "owner", "role": "editor"},
+        "write",
+    ),
     ("patch", "/api/v1/workspaces/{workspace}/members/{user}/", {"role": "editor"}, "write"),
     ("delete", "/api/v1/workspaces/{workspace}/members/{user}/", None, "write"),
     ("get", "/api/v1/workflows/{workflow}/", None, "read"),
@@ -91,7 +98,11 @@ COLLECTION_ENDPOINTS = [
 
 
 def _call(client, method, path, body):
-    return getattr(client, method)(path, body, format="json") if body is not None else getattr(client, method)(path)
+    return (
+        getattr(client, method)(path, body, format="json")
+        if body is not None
+        else getattr(client, method)(path)
+    )
 
 
 @pytest.mark.parametrize(("method", "path", "body", "kind"), OBJECT_ENDPOINTS)
@@ -119,15 +130,21 @@ def test_lists_show_only_the_callers_workspaces(world):
     outsider = world["clients"]["outsider"]
     for path in ("/api/v1/workflows/", "/api/v1/runs/"):
         assert outsider.get(path).json()["results"] == []
-    assert world["ids"]["template"] not in {t["id"] for t in outsider.get("/api/v1/templates/").json()}
+    assert world["ids"]["template"] not in {
+        t["id"] for t in outsider.get("/api/v1/templates/").json()
+    }
     assert outsider.get("/api/v1/workspaces/").json()[0]["name"] == "outsider's workspace"
     viewer = world["clients"]["viewer"]
-    assert [w["id"] for w in viewer.get("/api/v1/workflows/").json()["results"]] == [str(world["ids"]["workflow"])]
+    assert [w["id"] for w in viewer.get("/api/v1/workflows/").json()["results"]] == [
+        str(world["ids"]["workflow"])
+    ]
 
 
 def test_a_viewer_cannot_create_in_their_workspace(world):
     viewer = world["clients"]["viewer"]
-    response = viewer.post("/api/v1/workflows/", {"workspace": str(world["ids"]["workspace"])}, format="json")
+    response = viewer.post(
+        "/api/v1/workflows/", {"workspace": str(world["ids"]["workspace"])}, format="json"
+    )
     assert response.status_code == 403
     response = viewer.post("/api/v1/workflows/", {"name": "mine"}, format="json")
     assert response.status_code == 403
@@ -135,7 +152,9 @@ def test_a_viewer_cannot_create_in_their_workspace(world):
 
 def test_creating_in_a_foreign_workspace_is_404(world):
     outsider = world["clients"]["outsider"]
-    response = outsider.post("/api/v1/workflows/", {"workspace": str(world["ids"]["workspace"])}, format="json")
+    response = outsider.post(
+        "/api/v1/workflows/", {"workspace": str(world["ids"]["workspace"])}, format="json"
+    )
     assert response.status_code == 404
 
 

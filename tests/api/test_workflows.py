@@ -8,7 +8,9 @@ pytestmark = pytest.mark.django_db
 
 
 def create(api, doc=None, **fields):
-    response = api.post("/api/v1/workflows/", {"document": doc or chain(2), **fields}, format="json")
+    response = api.post(
+        "/api/v1/workflows/", {"document": doc or chain(2), **fields}, format="json"
+    )
     assert response.status_code == 201, response.content
     return response.json()
 
@@ -33,19 +35,27 @@ def test_create_with_only_a_name_gets_an_empty_document(api):
     response = api.post("/api/v1/workflows/", {"name": "Blank"}, format="json")
     assert response.status_code == 201
     body = response.json()
-    assert body["document"]["nodes"] == [] and body["document"]["name"] == "Blank"
+    assert body["document"]["nodes"] == []
+    assert body["document"]["name"] == "Blank"
     assert {p["code"] for p in body["problems"]} >= {"no_input_node", "no_output_node"}
 
 
 def test_put_makes_a_new_immutable_version(api):
     created = create(api)
     doc = chain(3)
-    response = api.put(f"/api/v1/workflows/{created['id']}/", {"version": 1, "document": doc, "message": "longer"}, format="json")
+    response = api.put(
+        f"/api/v1/workflows/{created['id']}/",
+        {"version": 1, "document": doc, "message": "longer"},
+        format="json",
+    )
     assert response.status_code == 200
     assert response.json()["version"] == 2
     versions = api.get(f"/api/v1/workflows/{created['id']}/versions/").json()["results"]
     assert [(v["number"], v["message"]) for v in versions] == [(2, "longer"), (1, "Created")]
-    assert api.get(f"/api/v1/workflows/{created['id']}/versions/1/").json()["document"] == created["document"]
+    assert (
+        api.get(f"/api/v1/workflows/{created['id']}/versions/1/").json()["document"]
+        == created["document"]
+    )
 
 
 def test_a_stale_write_gets_409_and_the_first_save_is_intact(api, owner, client_for):
@@ -60,7 +70,8 @@ def test_a_stale_write_gets_409_and_the_first_save_is_intact(api, owner, client_
     assert response.json()["code"] == "version_conflict"
     assert response.json()["current_version"] == 2
     stored = Workflow.objects.get(pk=created["id"])
-    assert stored.document == alice_doc and stored.version == 2
+    assert stored.document == alice_doc
+    assert stored.version == 2
     assert WorkflowVersion.objects.filter(workflow=stored).count() == 2
     # Bob keeps his work as a new version by saving against the current one.
     assert bob.put(url, {"version": 2, "document": bob_doc}, format="json").json()["version"] == 3
@@ -68,7 +79,9 @@ def test_a_stale_write_gets_409_and_the_first_save_is_intact(api, owner, client_
 
 def test_patch_of_name_updates_the_document(api):
     created = create(api)
-    response = api.patch(f"/api/v1/workflows/{created['id']}/", {"version": 1, "name": "Renamed"}, format="json")
+    response = api.patch(
+        f"/api/v1/workflows/{created['id']}/", {"version": 1, "name": "Renamed"}, format="json"
+    )
     assert response.json()["name"] == "Renamed"
     assert response.json()["document"]["name"] == "Renamed"
     assert response.json()["version"] == 2
@@ -76,8 +89,11 @@ def test_patch_of_name_updates_the_document(api):
 
 def test_tags_only_patch_keeps_the_version(api):
     created = create(api)
-    response = api.patch(f"/api/v1/workflows/{created['id']}/", {"version": 1, "tags": ["x"]}, format="json")
-    assert response.json()["version"] == 1 and response.json()["tags"] == ["x"]
+    response = api.patch(
+        f"/api/v1/workflows/{created['id']}/", {"version": 1, "tags": ["x"]}, format="json"
+    )
+    assert response.json()["version"] == 1
+    assert response.json()["tags"] == ["x"]
 
 
 def test_graph_problems_are_saved_and_reported_but_block_running(api):
@@ -96,9 +112,12 @@ def test_validate_an_unsaved_document(api):
     created = create(api)
     bad = chain(1)
     bad["nodes"][1]["data"]["config"]["expression"] = "$foo("
-    response = api.post(f"/api/v1/workflows/{created['id']}/validate/", {"document": bad}, format="json")
+    response = api.post(
+        f"/api/v1/workflows/{created['id']}/validate/", {"document": bad}, format="json"
+    )
     body = response.json()
-    assert response.status_code == 200 and body["valid"] is False
+    assert response.status_code == 200
+    assert body["valid"] is False
     assert body["problems"][0]["node_id"] == "n0"
     assert api.post(f"/api/v1/workflows/{created['id']}/validate/", {}, format="json").json() == {
         "valid": True,
@@ -116,16 +135,19 @@ def test_diff_and_restore(api):
     doc["edges"] = [e for e in doc["edges"] if e["id"] != "n1->output"]
     api.put(url, {"version": 1, "document": doc}, format="json")
     diff = api.get(f"{url}versions/2/diff/").json()
-    assert diff["from"] == 1 and diff["to"] == 2
+    assert diff["from"] == 1
+    assert diff["to"] == 2
     assert diff["nodes"] == {
         "added": ["writer"],
         "removed": [],
         "changed": [{"id": "n0", "fields": ["data.config.expression"]}],
     }
-    assert diff["edges"]["added"] == ["n1->writer"] and diff["edges"]["removed"] == ["n1->output"]
+    assert diff["edges"]["added"] == ["n1->writer"]
+    assert diff["edges"]["removed"] == ["n1->output"]
 
     restored = api.post(f"{url}versions/1/restore/", {"version": 2}, format="json").json()
-    assert restored["version"] == 3 and restored["document"] == created["document"]
+    assert restored["version"] == 3
+    assert restored["document"] == created["document"]
     stale = api.post(f"{url}versions/1/restore/", {"version": 2}, format="json")
     assert stale.status_code == 409
     assert api.get(f"{url}versions/9/").status_code == 404
@@ -156,7 +178,11 @@ def test_import_freshens_duplicate_ids(api):
     assert response.status_code == 201
     body = response.json()
     assert [n["id"] for n in body["document"]["nodes"]] == ["input", "n0", "output", "n0-2"]
-    assert [e["id"] for e in body["document"]["edges"]] == ["input->n0", "n0->output", "input->n0-2"]
+    assert [e["id"] for e in body["document"]["edges"]] == [
+        "input->n0",
+        "n0->output",
+        "input->n0-2",
+    ]
     assert "renamed" in api.get(f"/api/v1/workflows/{body['id']}/versions/1/").json()["message"]
 
 

@@ -1,6 +1,7 @@
 """The watchdog that interrupts calls running past their deadline."""
 
 import os
+import sys
 import threading
 import time
 
@@ -49,16 +50,22 @@ def test_except_exception_cannot_swallow_the_interrupt() -> None:
 
 
 def test_no_interrupt_arrives_after_the_call_returned() -> None:
-    # Deadlines about as long as the calls, so that many fire just as the
-    # call ends: none may land in the code that follows.
+    # Calls from well under to well over their deadline, so that many fire
+    # right as the call ends: none may land in the code that follows. A short
+    # GIL switch interval lets the watchdog fire as soon as it is due.
     interrupted = 0
-    for _ in range(500):
-        try:
-            call_with_deadline(lambda: spin(0.0002), 0.0002)
-        except DeadlineExceeded:
-            interrupted += 1
-    spin(0.2)  # a late interrupt would raise here and fail the test
-    assert interrupted > 0
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.0002)
+    try:
+        for i in range(300):
+            try:
+                call_with_deadline(lambda i=i: spin(0.0001 * (i % 40)), 0.002)
+            except DeadlineExceeded:
+                interrupted += 1
+        spin(0.2)  # a late interrupt would raise here and fail the test
+    finally:
+        sys.setswitchinterval(previous)
+    assert 0 < interrupted < 300
 
 
 def test_each_thread_has_its_own_deadline() -> None:

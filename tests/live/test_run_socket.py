@@ -3,7 +3,6 @@
 import asyncio
 import json
 import random
-import subprocess
 import time
 
 import httpx
@@ -11,16 +10,20 @@ import pytest
 import websockets
 
 from server.accounts.services import create_token
-from tests.support.documents import agent, chain, document, edge, node
-from tests.support.services import restart_redis
+from tests.support.documents import chain
 from tests.support.runs import events_of, start_run, wait_for_node, wait_for_run
+from tests.support.services import restart_redis
 from tests.support.ws import close_code, collect_until_terminal, connect
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker"), pytest.mark.slow]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("worker"),
+    pytest.mark.slow,
+]
 
 
 def persisted(run_id) -> list[tuple[int, str, str | None]]:
-    return [(e.seq, e.type, e.node_id) for e in events_of(run_id)]
+    return [(e.seq, e.type, e.node_id or None) for e in events_of(run_id)]
 
 
 def received(events) -> list[tuple[int, str, str | None]]:
@@ -28,8 +31,7 @@ def received(events) -> list[tuple[int, str, str | None]]:
 
 
 def slow_chain(length: int, latency_ms: int) -> dict:
-    doc = chain(length, node_type="researcher", model="mock/slow", mock_latency_ms=latency_ms)
-    return doc
+    return chain(length, node_type="researcher", model="mock/slow", mock_latency_ms=latency_ms)
 
 
 def test_every_event_of_a_50_node_run_arrives_once_in_order(api, asgi, token):
@@ -61,7 +63,9 @@ def test_reconnecting_at_100_random_moments_ends_with_exactly_the_log(api, asgi,
                 deadline = time.monotonic() + (rng.random() * 0.12 if reconnects < 100 else 60)
                 while time.monotonic() < deadline:
                     try:
-                        raw = await asyncio.wait_for(socket.recv(), timeout=max(0.001, deadline - time.monotonic()))
+                        raw = await asyncio.wait_for(
+                            socket.recv(), timeout=max(0.001, deadline - time.monotonic())
+                        )
                     except TimeoutError:
                         break
                     message = json.loads(raw)
@@ -103,7 +107,7 @@ def test_a_client_joining_mid_run_gets_all_text_streamed_so_far(api, asgi, token
     text = "".join(e["data"]["delta"] for e in replayed if e["type"] == "node.token")
     assert text, "tokens streamed so far are replayed"
     done = wait_for_run(run["id"])
-    final = [n for n in done.node_runs.all() if n.node_id == "n0"][0].output["text"]
+    final = next(n for n in done.node_runs.all() if n.node_id == "n0").output["text"]
     assert final.startswith(text)
 
 
@@ -129,7 +133,12 @@ def test_refusals(api, asgi, token, make_member, client_for):
 def test_browser_session_with_our_origin_is_accepted(asgi, owner):
     with httpx.Client(base_url=asgi) as http:
         http.get("/api/v1/auth/csrf/")
-        assert http.post("/api/v1/auth/login/", json={"username": "owner", "password": "pw-owner"}).status_code == 200
+        assert (
+            http.post(
+                "/api/v1/auth/login/", json={"username": "owner", "password": "pw-owner"}
+            ).status_code
+            == 200
+        )
         cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
     async def open_socket(origin):
@@ -165,7 +174,8 @@ def test_workspace_socket_reports_run_changes(api, asgi, token):
             await socket.close()
 
     states = asyncio.run(watch())
-    assert states[0] in ("queued", "running") and states[-1] == "succeeded"
+    assert states[0] in ("queued", "running")
+    assert states[-1] == "succeeded"
 
 
 def test_clients_recover_every_event_when_redis_restarts(api, asgi, token):

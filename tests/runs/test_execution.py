@@ -8,11 +8,24 @@ from server.runs.dispatch import send_node_tasks
 from server.runs.journal import NodeTask
 from server.runs.models import NodeRun
 from tests.support.documents import agent, document, edge, fan_out, node
-from tests.support.runs import assert_log_is_sound, events_of, nodes_of, start_run, wait_for_node, wait_for_run
+from tests.support.runs import (
+    assert_log_is_sound,
+    events_of,
+    nodes_of,
+    start_run,
+    wait_for_node,
+    wait_for_run,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker")]
 
-QUICK_RETRY = {"max_attempts": 3, "backoff": "fixed", "initial_delay_ms": 50, "max_delay_ms": 100, "jitter": False}
+QUICK_RETRY = {
+    "max_attempts": 3,
+    "backoff": "fixed",
+    "initial_delay_ms": 50,
+    "max_delay_ms": 100,
+    "jitter": False,
+}
 
 
 def test_diamond(api):
@@ -43,7 +56,11 @@ def test_diamond(api):
     handoffs = [e.data for e in events_of(run.pk) if e.type == "edge.handoff"]
     assert {h["edge_id"] for h in handoffs} == {e["id"] for e in doc["edges"]}
     assert next(h for h in handoffs if h["edge_id"] == "left->join") == {
-        "edge_id": "left->join", "source": "left", "target": "join", "bytes": 1, "preview": "5",
+        "edge_id": "left->join",
+        "source": "left",
+        "target": "join",
+        "bytes": 1,
+        "preview": "5",
     }
 
 
@@ -78,7 +95,8 @@ def test_conditions_skip_and_skips_propagate(api):
     run = wait_for_run(start_run(api, doc, {"go": True})["id"])
     assert run.state == "succeeded", run.error
     nodes = nodes_of(run.pk)
-    assert nodes["no"].state == "skipped" and nodes["after-no"].state == "skipped"
+    assert nodes["no"].state == "skipped"
+    assert nodes["after-no"].state == "skipped"
     assert run.output == {"output": {"yes": "taken"}}
     skipped = [e.node_id for e in events_of(run.pk) if e.type == "node.skipped"]
     assert skipped == ["no", "after-no"]
@@ -102,7 +120,13 @@ def test_coordinator_routes_by_edge_label(api):
     doc = document(
         [
             node("input", "input"),
-            agent("router", "coordinator", model="mock/json", response_format="json", prompt="{{ $.run.request }}"),
+            agent(
+                "router",
+                "coordinator",
+                model="mock/json",
+                response_format="json",
+                prompt="{{ $.run.request }}",
+            ),
             agent("billing", "reviewer"),
             agent("technical", "coder"),
             node("output", "output"),
@@ -126,8 +150,13 @@ def test_coordinator_routes_by_edge_label(api):
 
 
 def test_retries_on_429_then_succeeds(api):
-    flaky = agent("flaky", model="mock/flaky", mock_failures=2, mock_failure_status=429, retry=QUICK_RETRY)
-    doc = document([node("input", "input"), flaky, node("output", "output")], [edge("input", "flaky"), edge("flaky", "output")])
+    flaky = agent(
+        "flaky", model="mock/flaky", mock_failures=2, mock_failure_status=429, retry=QUICK_RETRY
+    )
+    doc = document(
+        [node("input", "input"), flaky, node("output", "output")],
+        [edge("input", "flaky"), edge("flaky", "output")],
+    )
     run = wait_for_run(start_run(api, doc)["id"])
     assert run.state == "succeeded", run.error
     assert nodes_of(run.pk)["flaky"].attempt == 3
@@ -136,50 +165,75 @@ def test_retries_on_429_then_succeeds(api):
         (1, "rate_limited", 50),
         (2, "rate_limited", 50),
     ]
-    starts = [e.data["attempt"] for e in events_of(run.pk) if e.type == "node.started" and e.node_id == "flaky"]
+    starts = [
+        e.data["attempt"]
+        for e in events_of(run.pk)
+        if e.type == "node.started" and e.node_id == "flaky"
+    ]
     assert starts == [1, 2, 3]
     assert_log_is_sound(run.pk)
 
 
 def test_retries_are_bounded(api):
-    flaky = agent("flaky", model="mock/flaky", mock_failures=5, mock_failure_status=500, retry=QUICK_RETRY)
+    flaky = agent(
+        "flaky", model="mock/flaky", mock_failures=5, mock_failure_status=500, retry=QUICK_RETRY
+    )
     doc = document([node("input", "input"), flaky], [edge("input", "flaky")])
     run = wait_for_run(start_run(api, doc)["id"])
     assert run.state == "failed"
-    assert run.error["code"] == "provider_error" and run.error["node_id"] == "flaky"
+    assert run.error["code"] == "provider_error"
+    assert run.error["node_id"] == "flaky"
     assert nodes_of(run.pk)["flaky"].attempt == 3
 
 
 def test_a_non_retryable_error_fails_at_once(api):
-    doc = document([node("input", "input"), agent("bad", model="mock/error", retry=QUICK_RETRY)], [edge("input", "bad")])
+    doc = document(
+        [node("input", "input"), agent("bad", model="mock/error", retry=QUICK_RETRY)],
+        [edge("input", "bad")],
+    )
     run = wait_for_run(start_run(api, doc)["id"])
     assert run.state == "failed"
     bad = nodes_of(run.pk)["bad"]
-    assert bad.state == "failed" and bad.attempt == 1 and bad.error["code"] == "bad_request"
+    assert bad.state == "failed"
+    assert bad.attempt == 1
+    assert bad.error["code"] == "bad_request"
     assert not [e for e in events_of(run.pk) if e.type == "node.retrying"]
 
 
 def test_a_node_over_its_timeout_fails_with_timeout(api):
-    slow = agent("slow", model="mock/slow", mock_latency_ms=5000, timeout_s=0.5, retry={**QUICK_RETRY, "max_attempts": 1})
+    slow = agent(
+        "slow",
+        model="mock/slow",
+        mock_latency_ms=5000,
+        timeout_s=0.5,
+        retry={**QUICK_RETRY, "max_attempts": 1},
+    )
     doc = document([node("input", "input"), slow], [edge("input", "slow")])
     started = time.monotonic()
     run = wait_for_run(start_run(api, doc)["id"])
     assert time.monotonic() - started < 4
-    assert run.state == "failed" and nodes_of(run.pk)["slow"].error["code"] == "timeout"
+    assert run.state == "failed"
+    assert nodes_of(run.pk)["slow"].error["code"] == "timeout"
 
 
 def test_cancel_mid_run_stops_within_two_seconds(api):
     slow = agent("slow", model="mock/slow", mock_latency_ms=30000)
-    doc = document([node("input", "input"), slow, node("after")], [edge("input", "slow"), edge("slow", "after")])
+    doc = document(
+        [node("input", "input"), slow, node("after")],
+        [edge("input", "slow"), edge("slow", "after")],
+    )
     run_id = start_run(api, doc)["id"]
     wait_for_node(run_id, "slow", "running")
     asked = time.monotonic()
     response = api.post(f"/api/v1/runs/{run_id}/cancel/")
-    assert response.status_code == 202 and response.json()["state"] == "cancelled"
+    assert response.status_code == 202
+    assert response.json()["state"] == "cancelled"
     run = wait_for_run(run_id)
     assert run.state == "cancelled"
     assert {n.node_id: n.state for n in nodes_of(run_id).values()} == {
-        "input": "succeeded", "slow": "cancelled", "after": "cancelled",
+        "input": "succeeded",
+        "slow": "cancelled",
+        "after": "cancelled",
     }
     # The worker notices and stops streaming: no token event comes after the cancel.
     time.sleep(0.5)
@@ -212,9 +266,11 @@ def _policy_doc(policy: str, **fallback):
 
 def test_error_policy_stop_fails_the_run_and_cancels_the_rest(api):
     run = wait_for_run(start_run(api, _policy_doc("stop"))["id"])
-    assert run.state == "failed" and run.error["node_id"] == "bad"
+    assert run.state == "failed"
+    assert run.error["node_id"] == "bad"
     nodes = nodes_of(run.pk)
-    assert nodes["independent"].state == "cancelled" and nodes["after-bad"].state == "cancelled"
+    assert nodes["independent"].state == "cancelled"
+    assert nodes["after-bad"].state == "cancelled"
 
 
 def test_error_policy_continue_skips_dependants_and_finishes_the_rest(api):
@@ -224,15 +280,23 @@ def test_error_policy_continue_skips_dependants_and_finishes_the_rest(api):
     assert nodes["after-bad"].state == "skipped"
     assert nodes["independent"].state == "succeeded"
     assert nodes["output"].state == "succeeded"
-    assert run.state == "failed" and run.error["code"] == "nodes_failed"
+    assert run.state == "failed"
+    assert run.error["code"] == "nodes_failed"
 
 
 def test_error_policy_fallback_uses_the_fallback_output(api):
-    fallback = {"text": "plan B", "json": None, "model": "fallback", "usage": {"prompt_tokens": 0, "completion_tokens": 0}, "cost_usd": 0}
+    fallback = {
+        "text": "plan B",
+        "json": None,
+        "model": "fallback",
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0},
+        "cost_usd": 0,
+    }
     run = wait_for_run(start_run(api, _policy_doc("fallback", fallback_output=fallback))["id"])
     assert run.state == "succeeded", run.error
     nodes = nodes_of(run.pk)
-    assert nodes["bad"].state == "succeeded" and nodes["bad"].output == fallback
+    assert nodes["bad"].state == "succeeded"
+    assert nodes["bad"].output == fallback
     assert nodes["bad"].error["code"] == "bad_request"
     assert run.output["output"]["a"] == "after plan B"
 
@@ -245,31 +309,51 @@ def test_budget_exceeded_fails_the_run_with_the_reason(api):
     )
     run = wait_for_run(start_run(api, doc)["id"])
     assert run.state == "failed"
-    assert run.error["code"] == "budget_exceeded" and "token budget exceeded" in run.error["message"]
-    assert nodes_of(run.pk)["a2"].state in ("cancelled", "pending") or nodes_of(run.pk)["a1"].state == "cancelled"
+    assert run.error["code"] == "budget_exceeded"
+    assert "token budget exceeded" in run.error["message"]
+    assert (
+        nodes_of(run.pk)["a2"].state in ("cancelled", "pending")
+        or nodes_of(run.pk)["a1"].state == "cancelled"
+    )
 
 
 def test_duplicate_delivery_changes_nothing(api):
     slow = agent("slow", model="mock/slow", mock_latency_ms=1000)
-    doc = document([node("input", "input"), slow, node("output", "output")], [edge("input", "slow"), edge("slow", "output")])
+    doc = document(
+        [node("input", "input"), slow, node("output", "output")],
+        [edge("input", "slow"), edge("slow", "output")],
+    )
     run_id = start_run(api, doc)["id"]
     wait_for_node(run_id, "slow", "running")
     # The broker delivers the running node's task again, twice, and the input's too.
-    send_node_tasks([NodeTask(run_id, "slow", "agents"), NodeTask(run_id, "slow", "agents"), NodeTask(run_id, "input", "control")])
+    send_node_tasks(
+        [
+            NodeTask(run_id, "slow", "agents"),
+            NodeTask(run_id, "slow", "agents"),
+            NodeTask(run_id, "input", "control"),
+        ]
+    )
     run = wait_for_run(run_id)
     assert run.state == "succeeded"
     send_node_tasks([NodeTask(run_id, n, "control") for n in ("input", "output")])
     time.sleep(1)
     events = events_of(run_id)
     assert [e.type for e in events if e.node_id == "slow" and e.type != "node.token"] == [
-        "node.queued", "node.started", "node.succeeded",
+        "node.queued",
+        "node.started",
+        "node.succeeded",
     ]
     assert_log_is_sound(run_id)
     assert all(n.attempt == 1 for n in nodes_of(run_id).values())
 
 
 def test_streamed_tokens_are_persisted_coalesced(api):
-    slow = agent("slow", model="mock/slow", mock_latency_ms=1500, prompt="one two three four five six seven eight nine ten " * 3)
+    slow = agent(
+        "slow",
+        model="mock/slow",
+        mock_latency_ms=1500,
+        prompt="one two three four five six seven eight nine ten " * 3,
+    )
     doc = document([node("input", "input"), slow], [edge("input", "slow")])
     run = wait_for_run(start_run(api, doc)["id"])
     tokens = [e for e in events_of(run.pk) if e.type == "node.token"]
@@ -283,7 +367,10 @@ def test_max_concurrency_bounds_parallel_nodes(api):
     doc["settings"]["max_concurrency"] = 2
     run = wait_for_run(start_run(api, doc)["id"])
     assert run.state == "succeeded"
-    spans = [(n.started_at, n.finished_at) for n in NodeRun.objects.filter(run=run, node_type="researcher")]
+    spans = [
+        (n.started_at, n.finished_at)
+        for n in NodeRun.objects.filter(run=run, node_type="researcher")
+    ]
     for start, _ in spans:
         overlapping = sum(1 for s, f in spans if s <= start < f)
         assert overlapping <= 2
@@ -297,7 +384,8 @@ def test_workspace_cap_keeps_extra_runs_queued(api, owner):
     doc = document([node("input", "input"), slow], [edge("input", "slow")])
     first = start_run(api, doc)
     second = start_run(api, doc)
-    assert first["state"] == "running" and second["state"] == "queued"
+    assert first["state"] == "running"
+    assert second["state"] == "queued"
     assert wait_for_run(first["id"]).state == "succeeded"
     second_run = wait_for_run(second["id"])
     assert second_run.state == "succeeded"
@@ -308,9 +396,14 @@ def test_bad_run_inputs_are_400(api):
     doc = document([node("input", "input")], inputs={"n": {"type": "number", "required": True}})
     workflow = api.post("/api/v1/workflows/", {"document": doc}, format="json").json()
     url = f"/api/v1/workflows/{workflow['id']}/runs/"
-    for inputs, fragment in [({}, "n: a value is required"), ({"n": "4"}, "n: must be of type number"), ({"n": 1, "m": 2}, "m: not an input")]:
+    for inputs, fragment in [
+        ({}, "n: a value is required"),
+        ({"n": "4"}, "n: must be of type number"),
+        ({"n": 1, "m": 2}, "m: not an input"),
+    ]:
         response = api.post(url, {"inputs": inputs}, format="json")
-        assert response.status_code == 400 and response.json()["code"] == "invalid_inputs"
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_inputs"
         assert any(fragment in error for error in response.json()["errors"])
     assert api.post(url, {"inputs": {"n": 1}, "version": 9}, format="json").status_code == 404
     assert api.post(url, {"inputs": "x"}, format="json").status_code == 400

@@ -4,7 +4,7 @@ Runs must finish with nothing lost or duplicated. These tests start their own
 worker processes (not the session's), since they kill them.
 """
 
-import subprocess
+import itertools
 import threading
 import time
 from collections import Counter
@@ -16,8 +16,8 @@ from server.runs import services
 from server.runs.models import NodeRun, RunEvent
 from tests.support.documents import agent, document, edge, node
 from tests.support.processes import FAST_RECOVERY, start_worker
-from tests.support.services import restart_redis
 from tests.support.runs import assert_log_is_sound, start_run, wait_for_node, wait_for_run
+from tests.support.services import restart_redis
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -30,7 +30,10 @@ def ten_node_slow_workflow(latency_ms: int = 700) -> dict:
     for chain in chains:
         nodes += [agent(n, model="mock/slow", mock_latency_ms=latency_ms) for n in chain]
         path = ["input", *chain, "output"]
-        edges += [edge(s, t, target_handle=s if t == "output" else None) for s, t in zip(path, path[1:], strict=False)]
+        edges += [
+            edge(s, t, target_handle=s if t == "output" else None)
+            for s, t in itertools.pairwise(path)
+        ]
     return document(nodes, edges, max_concurrency=8)
 
 
@@ -75,9 +78,12 @@ def test_sigkill_of_the_worker_mid_run_loses_nothing(api, fast_recovery):
     for run in runs:
         assert_log_is_sound(run.pk)
         nodes = NodeRun.objects.filter(run=run)
-        assert nodes.count() == 10 and all(n.state == "succeeded" and n.output is not None for n in nodes)
+        assert nodes.count() == 10
+        assert all(n.state == "succeeded" and n.output is not None for n in nodes)
         succeeded = Counter(
-            RunEvent.objects.filter(run=run, type="node.succeeded").values_list("node_id", flat=True)
+            RunEvent.objects.filter(run=run, type="node.succeeded").values_list(
+                "node_id", flat=True
+            )
         )
         assert set(succeeded.values()) == {1}
     requeued = RunEvent.objects.filter(type="node.log", data__level="warning").count()
@@ -87,7 +93,11 @@ def test_sigkill_of_the_worker_mid_run_loses_nothing(api, fast_recovery):
 def test_the_reaper_requeues_a_node_whose_worker_vanished(api, fast_recovery):
     first = start_worker("vanishing", concurrency=4, **FAST_RECOVERY)
     doc = document(
-        [node("input", "input"), agent("slow", model="mock/slow", mock_latency_ms=3000), node("output", "output")],
+        [
+            node("input", "input"),
+            agent("slow", model="mock/slow", mock_latency_ms=3000),
+            node("output", "output"),
+        ],
         [edge("input", "slow"), edge("slow", "output")],
     )
     run_id = start_run(api, doc)["id"]
@@ -103,14 +113,18 @@ def test_the_reaper_requeues_a_node_whose_worker_vanished(api, fast_recovery):
         second.stop()
     assert run.state == "succeeded"
     slow = NodeRun.objects.get(run_id=run_id, node_id="slow")
-    assert slow.attempt == stale.attempt + 1 and slow.lost_workers == 1
+    assert slow.attempt == stale.attempt + 1
+    assert slow.lost_workers == 1
     assert slow.worker != stale.worker
     assert_log_is_sound(run_id)
 
 
 def test_a_node_that_keeps_losing_its_worker_fails_rather_than_loops(api, fast_recovery, settings):
     settings.AGENTLOOM_RUNS = {**settings.AGENTLOOM_RUNS, "max_lost_workers": 1}
-    doc = document([node("input", "input"), agent("slow", model="mock/slow", mock_latency_ms=60000)], [edge("input", "slow")])
+    doc = document(
+        [node("input", "input"), agent("slow", model="mock/slow", mock_latency_ms=60000)],
+        [edge("input", "slow")],
+    )
     worker = start_worker("unlucky", concurrency=2, **FAST_RECOVERY)
     try:
         run_id = start_run(api, doc)["id"]
@@ -121,12 +135,15 @@ def test_a_node_that_keeps_losing_its_worker_fails_rather_than_loops(api, fast_r
         run = wait_for_run(run_id, timeout=10)
     finally:
         worker.stop()
-    assert run.state == "failed" and run.error["code"] == "worker_lost"
+    assert run.state == "failed"
+    assert run.error["code"] == "worker_lost"
 
 
 def test_runs_finish_after_redis_restarts_mid_run(api, fast_recovery, settings):
     settings.AGENTLOOM_RUNS = {**settings.AGENTLOOM_RUNS, "redispatch_after_s": 2.0}
-    worker = start_worker("through-restart", concurrency=8, **{**FAST_RECOVERY, "AGENTLOOM_REDISPATCH_AFTER_S": "2"})
+    worker = start_worker(
+        "through-restart", concurrency=8, **{**FAST_RECOVERY, "AGENTLOOM_REDISPATCH_AFTER_S": "2"}
+    )
     try:
         run_ids = [start_run(api, ten_node_slow_workflow(400))["id"] for _ in range(5)]
         time.sleep(1)

@@ -1,5 +1,6 @@
 """Builders for workflow documents used across tests and benchmarks."""
 
+import itertools
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,7 +30,9 @@ def document(
     }
 
 
-def node(node_id: str, node_type: str = "transformer", x: int = 0, y: int = 0, **config: Any) -> dict[str, Any]:
+def node(
+    node_id: str, node_type: str = "transformer", x: int = 0, y: int = 0, **config: Any
+) -> dict[str, Any]:
     if node_type == "transformer":
         config.setdefault("expression", "$")
     return {
@@ -61,14 +64,22 @@ def edge(source: str, target: str, edge_id: str | None = None, **fields: Any) ->
 def chain(length: int, *, node_type: str = "transformer", **config: Any) -> dict[str, Any]:
     """input → n nodes in a line → output."""
     ids = [f"n{i}" for i in range(length)]
-    nodes = [node("input", "input"), *(node(i, node_type, **config) for i in ids), node("output", "output")]
+    nodes = [
+        node("input", "input"),
+        *(node(i, node_type, **config) for i in ids),
+        node("output", "output"),
+    ]
     path = ["input", *ids, "output"]
-    return document(nodes, [edge(a, b) for a, b in zip(path, path[1:], strict=False)])
+    return document(nodes, [edge(a, b) for a, b in itertools.pairwise(path)])
 
 
 def fan_out(width: int, *, node_type: str = "transformer", **config: Any) -> dict[str, Any]:
     """input → width parallel nodes → output (a fan-out and a fan-in)."""
     ids = [f"w{i}" for i in range(width)]
-    nodes = [node("input", "input"), *(node(i, node_type, **config) for i in ids), node("output", "output")]
+    nodes = [
+        node("input", "input"),
+        *(node(i, node_type, **config) for i in ids),
+        node("output", "output"),
+    ]
     edges = [edge("input", i) for i in ids] + [edge(i, "output") for i in ids]
     return document(nodes, edges, max_concurrency=max(8, width))

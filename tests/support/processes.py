@@ -58,7 +58,12 @@ class ManagedProcess:
         self._log = self.log_path.open("wb")
         # A process group of its own, so a kill reaches a worker's pool children too.
         self.process = subprocess.Popen(
-            args, cwd=ROOT, env=dict(env), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            cwd=ROOT,
+            env=dict(env),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def log(self) -> str:
@@ -105,16 +110,34 @@ def start_worker(
     because they empty the database between tests.
     """
     args = [
-        sys.executable, "-m", "celery", "-A", "workers.app", "worker",
-        "-Q", queues, "--pool", pool, "--concurrency", str(concurrency),
-        "-n", f"{name}-{time.time_ns()}@%h", "--loglevel", "INFO", "--without-gossip",
-        "--without-mingle", "--without-heartbeat",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.app",
+        "worker",
+        "-Q",
+        queues,
+        "--pool",
+        pool,
+        "--concurrency",
+        str(concurrency),
+        "-n",
+        f"{name}-{time.time_ns()}@%h",
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
     ]
     if beat:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         args += [
-            "--beat", "--scheduler", "celery.beat:PersistentScheduler",
-            "--schedule", str(LOG_DIR / f"beat-{time.time_ns()}"),
+            "--beat",
+            "--scheduler",
+            "celery.beat:PersistentScheduler",
+            "--schedule",
+            str(LOG_DIR / f"beat-{time.time_ns()}"),
         ]
     worker = ManagedProcess(name, args, process_env(**env))
     worker.wait_for_log(" ready.")
@@ -126,8 +149,18 @@ def start_asgi(*, workers: int = 1, **env: str) -> tuple[ManagedProcess, str]:
     server = ManagedProcess(
         "asgi",
         [
-            sys.executable, "-m", "uvicorn", "server.asgi:application", "--host", "127.0.0.1",
-            "--port", str(port), "--log-level", "warning", "--workers", str(workers),
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "server.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--workers",
+            str(workers),
         ],
         process_env(**env),
     )

@@ -3,20 +3,26 @@
 import time
 from typing import Any
 
-from server.runs.models import NodeRun, Run, RunEvent, TERMINAL_RUN_STATES
+from server.runs.models import TERMINAL_RUN_STATES, NodeRun, Run, RunEvent
 
 
-def start_run(api: Any, doc: dict[str, Any], inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+def start_run(
+    api: Any, doc: dict[str, Any], inputs: dict[str, Any] | None = None
+) -> dict[str, Any]:
     workflow = api.post("/api/v1/workflows/", {"document": doc}, format="json")
     assert workflow.status_code == 201, workflow.content
     errors = [p for p in workflow.json()["problems"] if p["severity"] == "error"]
     assert not errors, errors
-    response = api.post(f"/api/v1/workflows/{workflow.json()['id']}/runs/", {"inputs": inputs or {}}, format="json")
+    response = api.post(
+        f"/api/v1/workflows/{workflow.json()['id']}/runs/", {"inputs": inputs or {}}, format="json"
+    )
     assert response.status_code == 202, response.content
     return response.json()
 
 
-def wait_for_run(run_id: Any, timeout: float = 60, states: frozenset[str] = TERMINAL_RUN_STATES) -> Run:
+def wait_for_run(
+    run_id: Any, timeout: float = 60, states: frozenset[str] = TERMINAL_RUN_STATES
+) -> Run:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = Run.objects.get(pk=run_id)

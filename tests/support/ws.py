@@ -13,7 +13,9 @@ def ws_url(base: str, path: str) -> str:
     return base.replace("http://", "ws://") + path
 
 
-async def connect(base: str, path: str, *, token: str | None = None, headers: dict[str, str] | None = None) -> Any:
+async def connect(
+    base: str, path: str, *, token: str | None = None, headers: dict[str, str] | None = None
+) -> Any:
     extra = dict(headers or {})
     if token:
         extra["Authorization"] = f"Token {token}"
