@@ -1,6 +1,6 @@
 """PUT of a 1,000-node workflow through the API on Postgres: median and p95 (goal: median ≤ 150 ms).
 
-Usage: .venv/bin/python bench/api_put_bench.py [--nodes 1000] [--repeat 40]
+Usage: .venv/bin/python -m bench.api_put_bench [--nodes 1000] [--repeat 40]
 
 Each PUT changes one prompt, so every save validates the whole document and
 writes a new immutable version, as an editor's auto-save does.

@@ -9,6 +9,7 @@ sitting on tasks another could run. Every task is written to be idempotent.
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 from kombu import Exchange, Queue
 
 from workers import broker_compat
@@ -37,6 +38,10 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
+    # Celery's Django fixup would otherwise close every database connection
+    # before and after each task, so each node would pay for a new Postgres
+    # connection; _recycle_database_connections below does Django's own check.
+    CELERY_DB_REUSE_MAX=1_000_000_000,
 )
 # Tasks are imported by the worker at start; web processes publish by name only.
 app.autodiscover_tasks(["workers"], related_name="tasks")
@@ -53,3 +58,12 @@ def _schedule_reaper(sender: Celery, **kwargs: object) -> None:
             "options": {"queue": "control", "expires": 60},
         }
     }
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _recycle_database_connections(**kwargs: object) -> None:
+    """Drop connections that broke or outlived CONN_MAX_AGE, as Django does per request."""
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -13,13 +13,13 @@ from typing import Any
 from django.conf import settings
 
 from server.core.limits import engine_limits
-from server.runs import selectors, services
+from server.runs import graphs, selectors, services
 from server.runs.dispatch import run_stop_signalled
 from server.runs.graphs import graph_for_version
 from server.runs.outputs import StoredOutput, preview, store_output
 from workers.engine.document import AGENT_TYPES, Graph
 from workers.engine.expressions import ExpressionError
-from workers.engine.hashing import input_hash, node_config_hash
+from workers.engine.hashing import input_hash
 from workers.engine.prompts import build_messages
 from workers.engine.scheduling import node_output_for_control
 from workers.llm.calls import call_model
@@ -36,7 +36,7 @@ def run_node(run_id: str, node_id: str, *, worker: str) -> None:
     node_input: Any = None
     try:
         node_input = selectors.node_input(claim.run_id, graph, node_id, claim.run_inputs)
-        config_hash = node_config_hash(graph, node_id)
+        config_hash = graphs.config_hash(claim.version_id, node_id)
         hash_of_input = input_hash(node_input)
         reused = selectors.reusable_output(
             claim.resumed_from_id, node_id, config_hash, hash_of_input

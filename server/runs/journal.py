@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from server.runs import statements
 from server.runs.models import Run, RunEvent
 
 logger = logging.getLogger(__name__)
@@ -67,8 +68,8 @@ class RunJournal:
     def flush(self) -> None:
         if not self.events and not self.run_fields:
             return
-        RunEvent.objects.bulk_create(self.events)
-        self.run.save(update_fields=sorted({"next_seq", *self.run_fields}))
+        statements.insert_events(self.events)
+        statements.update_run(self.run, {"next_seq", *self.run_fields})
         transaction.on_commit(self._after_commit, robust=True)
 
     def _after_commit(self) -> None:
@@ -91,7 +92,9 @@ class RunJournal:
 def locked_run(run_id: Any) -> Iterator[RunJournal]:
     """A transaction holding the run's row lock; events and run fields are written at the end."""
     with transaction.atomic():
-        run = Run.objects.select_for_update().get(pk=run_id)
+        run = statements.lock_run(run_id)
+        if run is None:
+            raise Run.DoesNotExist(run_id)
         journal = RunJournal(run=run)
         yield journal
         journal.flush()

@@ -72,6 +72,13 @@ class Run(models.Model):
     completion_tokens = models.PositiveBigIntegerField(default=0)
     cost_usd = models.FloatField(default=0.0)
     next_seq = models.PositiveBigIntegerField(default=1)
+    # Counters kept by the runs service under the run's lock, so a transition
+    # needs no COUNT over the run's nodes: nodes holding a concurrency slot
+    # (dispatched, running or waiting to retry), nodes queued for a slot, and
+    # nodes not yet in a final state (the run ends when this reaches zero).
+    active_nodes = models.PositiveIntegerField(default=0)
+    waiting_nodes = models.PositiveIntegerField(default=0)
+    unfinished_nodes = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from server.accounts.selectors import workspace_ids_for
+from server.runs import statements
 from server.runs.models import NodeRun, NodeState, Run
 from server.runs.outputs import StoredOutput, load_output
 from workers.engine.document import Graph
@@ -31,24 +32,18 @@ def node_counts(run_ids: list[Any]) -> dict[Any, dict[str, int]]:
 def node_input(run_id: Any, graph: Graph, node_id: str, run_inputs: Any) -> dict[str, Any]:
     """The input object of SPEC §2: the values of the taken incoming edges, plus ``run``."""
     incoming = graph.in_edges(node_id)
-    sources = {edge.source for edge in incoming}
-    rows = {
-        row[0]: row
-        for row in NodeRun.objects.filter(
-            run_id=run_id, node_id__in=sources, state=NodeState.SUCCEEDED
-        ).values_list("node_id", "output", "output_artifact_id", "taken_out", "edge_values")
-    }
+    sources = statements.succeeded_sources(run_id, {edge.source for edge in incoming})
     outputs: dict[str, Any] = {}
     edge_values: dict[str, Any] = {}
     for edge in incoming:
-        row = rows.get(edge.source)
-        if row is None or edge.id not in row[3]:
+        source = sources.get(edge.source)
+        if source is None or edge.id not in source[2]:
             continue
-        if edge.id in row[4]:
-            edge_values[edge.id] = row[4][edge.id]
+        if edge.id in source[3]:
+            edge_values[edge.id] = source[3][edge.id]
             continue
         if edge.source not in outputs:
-            outputs[edge.source] = load_output(row[1], row[2])
+            outputs[edge.source] = load_output(source[0], source[1])
         edge_values[edge.id] = outputs[edge.source]
     return build_node_input(graph, node_id, edge_values, run_inputs)
 

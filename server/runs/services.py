@@ -26,6 +26,7 @@ from django.utils import timezone
 from server.accounts.models import Workspace
 from server.core.errors import ApiError, Conflict
 from server.core.limits import engine_limits
+from server.runs import statements
 from server.runs.graphs import graph_for_version
 from server.runs.journal import NodeTask, RunJournal, locked_run
 from server.runs.models import (
@@ -46,11 +47,6 @@ from workers.engine.run_inputs import resolve_run_inputs
 from workers.engine.scheduling import EdgeDecision, decide_outgoing, readiness
 
 logger = logging.getLogger(__name__)
-
-# Nodes holding one of a run's concurrency slots.
-_ACTIVE = Q(state__in=[NodeState.RUNNING, NodeState.RETRYING]) | Q(
-    state=NodeState.QUEUED, dispatched_at__isnull=False
-)
 
 
 def queue_for(node_type: str) -> str:
@@ -131,6 +127,7 @@ def create_run(
             triggered_by=user if getattr(user, "is_authenticated", False) else None,
             resumed_from=resumed_from,
             max_concurrency=graph.settings.max_concurrency,
+            unfinished_nodes=len(graph.nodes),
         )
         in_degree = {node_id: len(graph.in_edges(node_id)) for node_id in graph.nodes}
         NodeRun.objects.bulk_create(
@@ -160,9 +157,8 @@ def _start(journal: RunJournal, graph: Graph) -> None:
         deadline_at=journal.now + timedelta(seconds=max_duration_s),
     )
     journal.emit("run.started")
-    _mark_ready(journal, graph.roots())
-    _fill_slots(journal)
-    _finish_if_done(journal, graph)
+    _mark_ready(journal, graph, graph.roots())
+    _finish_if_done(journal)
 
 
 def start_queued_runs(workspace_id: uuid.UUID) -> int:
@@ -187,37 +183,51 @@ def start_queued_runs(workspace_id: uuid.UUID) -> int:
 # --- readiness and dispatch ----------------------------------------------------
 
 
-def _mark_ready(journal: RunJournal, node_ids: Iterable[str]) -> None:
-    """pending → queued (without a slot yet); ``_fill_slots`` publishes them."""
+def _mark_ready(journal: RunJournal, graph: Graph, node_ids: Iterable[str]) -> None:
+    """pending → queued; published at once while the run has free slots.
+
+    Nodes beyond ``max_concurrency`` wait (queued, no ``dispatched_at``) until
+    ``_fill_slots`` gives them a slot. While any node waits, new ones queue
+    behind it, so slots go out in the order nodes became ready.
+    """
     ids = list(node_ids)
     if not ids:
         return
-    NodeRun.objects.filter(run_id=journal.run.pk, node_id__in=ids, state=NodeState.PENDING).update(
-        state=NodeState.QUEUED, attempt=F("attempt") + 1, queued_at=journal.now
+    run = journal.run
+    room = run.max_concurrency - run.active_nodes if run.waiting_nodes == 0 else 0
+    now_ids, later_ids = ids[: max(room, 0)], ids[max(room, 0) :]
+    if now_ids:
+        statements.queue_nodes(run.pk, now_ids, journal.now, dispatched=True)
+        for node_id in now_ids:
+            journal.send(NodeTask(str(run.pk), node_id, queue_for(graph.nodes[node_id].type)))
+    if later_ids:
+        statements.queue_nodes(run.pk, later_ids, journal.now, dispatched=False)
+    journal.update_run(
+        active_nodes=run.active_nodes + len(now_ids),
+        waiting_nodes=run.waiting_nodes + len(later_ids),
     )
     for node_id in ids:
         journal.emit("node.queued", node_id, attempt=1)
 
 
-def _fill_slots(journal: RunJournal) -> None:
-    """Publish waiting queued nodes up to the run's max_concurrency."""
+def _fill_slots(journal: RunJournal, graph: Graph) -> None:
+    """Publish waiting nodes into the slots finished nodes freed."""
     run = journal.run
-    if run.state != RunState.RUNNING:
-        return
-    nodes = NodeRun.objects.filter(run_id=run.pk)
-    room = run.max_concurrency - nodes.filter(_ACTIVE).count()
-    if room <= 0:
+    room = run.max_concurrency - run.active_nodes
+    if run.state != RunState.RUNNING or run.waiting_nodes == 0 or room <= 0:
         return
     waiting = list(
-        nodes.filter(state=NodeState.QUEUED, dispatched_at__isnull=True)
+        NodeRun.objects.filter(run_id=run.pk, state=NodeState.QUEUED, dispatched_at__isnull=True)
         .order_by("queued_at", "id")
-        .values_list("pk", "node_id", "node_type")[:room]
+        .values_list("pk", "node_id")[:room]
     )
-    if not waiting:
-        return
-    NodeRun.objects.filter(pk__in=[pk for pk, _, _ in waiting]).update(dispatched_at=journal.now)
-    for _, node_id, node_type in waiting:
-        journal.send(NodeTask(str(run.pk), node_id, queue_for(node_type)))
+    NodeRun.objects.filter(pk__in=[pk for pk, _ in waiting]).update(dispatched_at=journal.now)
+    for _, node_id in waiting:
+        journal.send(NodeTask(str(run.pk), node_id, queue_for(graph.nodes[node_id].type)))
+    journal.update_run(
+        active_nodes=run.active_nodes + len(waiting),
+        waiting_nodes=run.waiting_nodes - len(waiting),
+    )
 
 
 def _resolve_edges(journal: RunJournal, graph: Graph, decisions: list[EdgeDecision]) -> None:
@@ -232,34 +242,25 @@ def _resolve_edges(journal: RunJournal, graph: Graph, decisions: list[EdgeDecisi
             per_target.setdefault(decision.target, []).append(decision)
         pending = []
         ready: list[str] = []
-        for target, resolved in per_target.items():
-            taken = sum(1 for d in resolved if d.taken)
-            NodeRun.objects.filter(
-                run_id=journal.run.pk, node_id=target, state=NodeState.PENDING
-            ).update(
-                unresolved_edges=F("unresolved_edges") - len(resolved),
-                taken_edges=F("taken_edges") + taken,
-            )
-        counters = NodeRun.objects.filter(
-            run_id=journal.run.pk, node_id__in=list(per_target), state=NodeState.PENDING
-        ).values_list("node_id", "unresolved_edges", "taken_edges")
-        for target, unresolved, taken in counters:
+        counts = {
+            target: (len(resolved), sum(1 for d in resolved if d.taken))
+            for target, resolved in per_target.items()
+        }
+        for target, unresolved, taken in statements.count_resolved_edges(journal.run.pk, counts):
             verdict = readiness(unresolved, taken)
             if verdict == "ready":
                 ready.append(target)
             elif verdict == "skip":
                 _skip(journal, target, "no incoming edge was taken")
-                pending.extend(
-                    EdgeDecision(e.id, e.source, e.target, False, None)
-                    for e in graph.out_edges(target)
-                )
-        _mark_ready(journal, ready)
+                pending.extend(_not_taken(graph, target))
+        _mark_ready(journal, graph, sorted(ready, key=graph.order))
 
 
 def _skip(journal: RunJournal, node_id: str, reason: str) -> None:
     NodeRun.objects.filter(run_id=journal.run.pk, node_id=node_id, state=NodeState.PENDING).update(
         state=NodeState.SKIPPED, finished_at=journal.now
     )
+    journal.update_run(unfinished_nodes=journal.run.unfinished_nodes - 1)
     journal.emit("node.skipped", node_id, reason=reason)
 
 
@@ -273,20 +274,10 @@ def claim_node(run_id: Any, node_id: str, *, worker: str) -> Claim | None:
     ``queued`` while they compute (milliseconds) and move to their final state
     in one transaction; if their worker dies, the reaper re-sends them.
     """
-    row = (
-        NodeRun.objects.filter(run_id=run_id, node_id=node_id)
-        .values("state", "attempt", "node_type", "retry_at")
-        .first()
-    )
-    if row is None:
+    row = statements.claim_row(run_id, node_id)
+    if row is None or row["run_state"] != RunState.RUNNING:
         return None
-    run = (
-        Run.objects.filter(pk=run_id)
-        .values("state", "version_id", "inputs", "resumed_from_id")
-        .first()
-    )
-    if run is None or run["state"] != RunState.RUNNING:
-        return None
+    run = row
     agent = row["node_type"] in AGENT_TYPES
     if row["state"] == NodeState.QUEUED and not agent:
         return Claim(
@@ -343,15 +334,21 @@ def claim_node(run_id: Any, node_id: str, *, worker: str) -> Claim | None:
 
 
 def _held(claim: Claim) -> Any:
-    """The node row, only while this claim still holds it (compare-and-set)."""
+    """The node row, only while this claim still holds it."""
     return NodeRun.objects.filter(
         run_id=claim.run_id, node_id=claim.node_id, state=claim.held_state, attempt=claim.attempt
     )
 
 
+def _update_held(claim: Claim, **values: Any) -> bool:
+    """Compare-and-set: change the node only while this claim still holds it."""
+    expected = {"state": claim.held_state, "attempt": claim.attempt}
+    return statements.update_node(claim.run_id, claim.node_id, expected, values)
+
+
 def heartbeat(claim: Claim) -> bool:
     """Mark the node alive; False when the claim was lost (cancelled, reaped), so stop."""
-    return bool(_held(claim).update(heartbeat_at=timezone.now()))
+    return _update_held(claim, heartbeat_at=timezone.now())
 
 
 def is_still_held(claim: Claim) -> bool:
@@ -466,6 +463,14 @@ def fail_node(claim: Claim, error: NodeError, *, node_input: Any = None) -> bool
     return True
 
 
+def _free_node(journal: RunJournal) -> None:
+    """A node holding a slot reached a final state."""
+    journal.update_run(
+        active_nodes=journal.run.active_nodes - 1,
+        unfinished_nodes=journal.run.unfinished_nodes - 1,
+    )
+
+
 def _retry_policy(graph: Graph, node_id: str) -> RetryPolicy | None:
     if graph.nodes[node_id].type in AGENT_TYPES:
         return graph.agent_config(node_id).retry
@@ -488,10 +493,11 @@ def _record_success(
     edge_values = {
         d.edge_id: d.value for d in decisions if d.taken and graph.edges[d.edge_id].transform
     }
-    updated = _held(claim).update(
+    updated = _update_held(
+        claim,
         state=NodeState.SUCCEEDED,
         output=result.output.inline,
-        output_artifact=result.output.artifact,
+        output_artifact=result.output.artifact.pk if result.output.artifact else None,
         input=result.node_input,
         config_hash=result.config_hash,
         input_hash=result.input_hash,
@@ -507,6 +513,7 @@ def _record_success(
     )
     if not updated:
         return False
+    _free_node(journal)
     if claim.held_state == NodeState.QUEUED:
         journal.emit("node.started", claim.node_id, attempt=claim.attempt, worker=claim.worker)
     journal.emit(
@@ -544,7 +551,8 @@ def _record_success(
 
 
 def _record_failure(journal: RunJournal, claim: Claim, error: NodeError, node_input: Any) -> bool:
-    updated = _held(claim).update(
+    updated = _update_held(
+        claim,
         state=NodeState.FAILED,
         error=error.as_dict(),
         input=node_input,
@@ -554,6 +562,7 @@ def _record_failure(journal: RunJournal, claim: Claim, error: NodeError, node_in
     )
     if not updated:
         return False
+    _free_node(journal)
     if claim.held_state == NodeState.QUEUED:
         journal.emit("node.started", claim.node_id, attempt=claim.attempt, worker=claim.worker)
     journal.emit("node.failed", claim.node_id, attempt=claim.attempt, error=error.as_dict())
@@ -562,7 +571,8 @@ def _record_failure(journal: RunJournal, claim: Claim, error: NodeError, node_in
 
 def _schedule_retry(journal: RunJournal, claim: Claim, error: NodeError, delay_ms: int) -> bool:
     """running → retrying; a delayed task moves it back to queued (``claim_node``)."""
-    updated = _held(claim).update(
+    updated = _update_held(
+        claim,
         state=NodeState.RETRYING,
         error=error.as_dict(),
         retry_at=journal.now + timedelta(milliseconds=delay_ms),
@@ -585,8 +595,8 @@ def _schedule_retry(journal: RunJournal, claim: Claim, error: NodeError, delay_m
 def _after_node_finished(journal: RunJournal, graph: Graph) -> None:
     if _enforce_budget(journal, graph):
         return
-    _fill_slots(journal)
-    _finish_if_done(journal, graph)
+    _fill_slots(journal, graph)
+    _finish_if_done(journal)
 
 
 def _ms_between(start: datetime, end: datetime) -> int:
@@ -612,12 +622,15 @@ def _enforce_budget(journal: RunJournal, graph: Graph) -> bool:
     return True
 
 
-def _finish_if_done(journal: RunJournal, graph: Graph) -> None:
+def _finish_if_done(journal: RunJournal) -> None:
     run = journal.run
-    nodes = NodeRun.objects.filter(run_id=run.pk)
-    if run.state != RunState.RUNNING or nodes.filter(state__in=LIVE_NODE_STATES).exists():
+    if run.state != RunState.RUNNING or run.unfinished_nodes > 0:
         return
-    failed = list(nodes.filter(state=NodeState.FAILED).values_list("node_id", flat=True))
+    failed = list(
+        NodeRun.objects.filter(run_id=run.pk, state=NodeState.FAILED).values_list(
+            "node_id", flat=True
+        )
+    )
     finished = {"finished_at": journal.now}
     totals = {
         "duration_ms": _ms_between(run.started_at or run.created_at, journal.now),
@@ -658,7 +671,14 @@ def _stop_run(
     live = NodeRun.objects.filter(run_id=run.pk, state__in=LIVE_NODE_STATES)
     cancelled = sorted(live.values_list("node_id", flat=True))
     live.update(state=NodeState.CANCELLED, finished_at=journal.now)
-    journal.update_run(state=state, error=error, finished_at=journal.now)
+    journal.update_run(
+        state=state,
+        error=error,
+        finished_at=journal.now,
+        active_nodes=0,
+        waiting_nodes=0,
+        unfinished_nodes=0,
+    )
     duration_ms = _ms_between(run.started_at or run.created_at, journal.now)
     if state == RunState.CANCELLED:
         journal.emit(

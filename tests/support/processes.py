@@ -102,6 +102,7 @@ def start_worker(
     pool: str = "threads",
     concurrency: int = 8,
     beat: bool = False,
+    loglevel: str = "INFO",
     **env: str,
 ) -> ManagedProcess:
     """A Celery worker process; with ``beat``, it also runs the periodic reaper.
@@ -140,7 +141,8 @@ def start_worker(
             str(LOG_DIR / f"beat-{time.time_ns()}"),
         ]
     worker = ManagedProcess(name, args, process_env(**env))
-    worker.wait_for_log(" ready.")
+    # Celery prints its banner, which ends with the queue list, at any level.
+    worker.wait_for_log(" ready." if loglevel == "INFO" else "[queues]")
     return worker
 
 

@@ -269,6 +269,7 @@ class Graph:
             incoming[edge.target].append(edge)
         self._outgoing = {node_id: tuple(found) for node_id, found in outgoing.items()}
         self._incoming = {node_id: tuple(found) for node_id, found in incoming.items()}
+        self._position = {node_id: index for index, node_id in enumerate(self.nodes)}
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> Graph:
@@ -301,6 +302,10 @@ class Graph:
     def in_edges(self, node_id: str) -> tuple[Edge, ...]:
         """Edges entering the node, in document order."""
         return self._incoming[node_id]
+
+    def order(self, node_id: str) -> int:
+        """The node's place in the document: a stable order for lists of node ids."""
+        return self._position[node_id]
 
     def roots(self) -> tuple[str, ...]:
         """Nodes with no incoming edge, in document order: where a run starts."""

@@ -1,13 +1,14 @@
 /** One typed function per endpoint of docs/api.md used by the UI. */
 import type { RunEvent } from "../live/protocol";
 import type { Problem, WorkflowDocument } from "../doc/types";
-import { fetchAll, itemsOf, request } from "./client";
+import { API_BASE, fetchAll, itemsOf, request } from "./client";
 import type {
   Diff,
   Estimate,
   Me,
   ModelInfo,
   Page,
+  ResumePreview,
   Run,
   RunDetail,
   RunState,
@@ -88,13 +89,20 @@ export const api = {
     request<RunDetail>(`runs/${id}/`, signal ? { signal } : {}),
   cancelRun: (id: string) => request<Run>(`runs/${id}/cancel/`, { method: "POST", body: {} }),
   resumeRun: (id: string) => request<Run>(`runs/${id}/resume/`, { method: "POST", body: {} }),
+  /** What resuming would keep / run again, against the workflow's current version. */
+  resumePreview: (id: string, signal?: AbortSignal) =>
+    request<ResumePreview>(`runs/${id}/resume/`, signal ? { signal } : {}),
+  /** Same-origin URL of a large output (a download; the session cookie authenticates it). */
+  artifactUrl: (runId: string, artifactId: string) => `${API_BASE}runs/${runId}/artifacts/${artifactId}/`,
   runEvents: (id: string, after: number, limit = 1000, signal?: AbortSignal) =>
     request<{ events: RunEvent[]; last_seq: number }>(`runs/${id}/events/`, {
       query: { after, limit },
       ...(signal ? { signal } : {}),
     }),
 
+  /** The list omits each template's `document`; `template(id)` has it. */
   templates: () => fetchAll<Template>("templates/"),
+  template: (id: string, signal?: AbortSignal) => request<Template>(`templates/${id}/`, signal ? { signal } : {}),
   instantiate: (id: string, body: { workspace?: string; name?: string; variables: Record<string, unknown> }) =>
     request<Workflow>(`templates/${id}/instantiate/`, { method: "POST", body }),
 

@@ -82,7 +82,8 @@ export interface Template {
   category: string;
   built_in: boolean;
   variables: TemplateVariable[];
-  document: WorkflowDocument;
+  /** Only in `GET templates/<id>/`; the list leaves it out. */
+  document?: WorkflowDocument;
 }
 
 export interface ModelInfo {
@@ -115,6 +116,7 @@ export interface ApiErrorBody {
 
 export interface Run {
   id: string;
+  workspace?: string;
   workflow: string;
   workflow_name: string;
   version: number;
@@ -125,6 +127,7 @@ export interface Run {
   trigger: string;
   triggered_by: string | null;
   resumed_from: string | null;
+  max_concurrency?: number;
   prompt_tokens: number;
   completion_tokens: number;
   cost_usd: number;
@@ -135,16 +138,31 @@ export interface Run {
   last_seq: number;
 }
 
+/** An output above the inline limit (64 KiB), stored as an object: download it by id. */
+export interface OutputArtifact {
+  id: string;
+  size: number;
+  compressed_size?: number;
+  sha256?: string;
+}
+
 export interface NodeRun {
   node_id: string;
+  node_type?: string;
   state: NodeState;
   attempt: number;
   input: unknown;
+  /** `null` when the output is above 64 KiB: then `output_artifact` names it. */
   output: unknown;
-  output_artifact: unknown;
+  output_artifact: OutputArtifact | null;
   error: { code: string; message: string } | null;
   worker: string | null;
-  usage: { prompt_tokens: number; completion_tokens: number } | null;
+  /** docs/api.md shows `usage`; the server sends `prompt_tokens`/`completion_tokens` (both are read). */
+  usage?: { prompt_tokens: number; completion_tokens: number } | null;
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  config_hash?: string;
+  input_hash?: string;
   cost_usd: number | null;
   queued_at: string | null;
   started_at: string | null;
@@ -153,6 +171,13 @@ export interface NodeRun {
 
 export interface RunDetail extends Run {
   nodes: NodeRun[];
+}
+
+/** `GET runs/<id>/resume/`: what a resume would do, against the workflow's current version. */
+export type ResumeNodeStatus = "keep" | "changed" | "run";
+export interface ResumePreview {
+  version: number;
+  nodes: { node_id: string; status: ResumeNodeStatus }[];
 }
 
 export interface Estimate {

@@ -149,6 +149,53 @@ describe("SaveController", () => {
     expect(puts.at(-1)!.version).toBe(7);
   });
 
+  it("409 → merge both: base + theirs + mine merged, loaded, saved on their version", async () => {
+    const base = emptyDocument("base");
+    base.nodes = [{ id: "a", type: "coder", position: { x: 0, y: 0 }, data: { label: "A", config: { prompt: "p" } } }];
+    const theirDoc = structuredClone(base);
+    theirDoc.nodes[0]!.data.label = "Their A";
+    theirDoc.nodes.push({ id: "b", type: "reviewer", position: { x: 1, y: 1 }, data: { label: "B", config: {} } });
+    let revision = 0;
+    let doc = structuredClone(base);
+    const merged: WorkflowDocument[] = [];
+    const puts: { version: number; document: WorkflowDocument }[] = [];
+    const c = new SaveController({
+      workflowId: "w1",
+      version: 1,
+      document: base,
+      getDocument: () => doc,
+      getRevision: () => revision,
+      put: async (_id, body) => {
+        puts.push(body);
+        if (body.version === 1) throw conflict(2);
+        return wf(body.version + 1, body.document);
+      },
+      get: async () => wf(2, theirDoc),
+      onLoadTheirs: () => undefined,
+      onMerged: (d) => {
+        merged.push(d);
+        doc = d;
+        revision++;
+      },
+    });
+    doc = structuredClone(base);
+    doc.nodes[0]!.data.config.prompt = "my prompt";
+    revision++;
+    c.notifyEdit();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(c.state.kind).toBe("conflict");
+    expect(c.mergePreview()?.conflicts).toEqual([]);
+    const r = await c.mergeBoth();
+    expect(r?.document.nodes.map((n) => [n.id, n.data.label, n.data.config.prompt])).toEqual([
+      ["a", "Their A", "my prompt"],
+      ["b", "B", undefined],
+    ]);
+    expect(merged).toHaveLength(1);
+    expect(puts.map((p) => p.version)).toEqual([1, 2]);
+    expect(puts[1]!.document).toEqual(r!.document);
+    expect(c.state).toMatchObject({ kind: "saved", version: 3 });
+  });
+
   it("retries network errors with backoff, not validation errors", async () => {
     let fail = true;
     const { c, edit, puts } = setup(async (v) => {

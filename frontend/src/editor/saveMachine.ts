@@ -7,12 +7,18 @@
  *                                          │                                 └─keep mine──► saving (PUT mine @ their version)
  *                                          └─error─► error ──retry / edit──► saving
  *
+ * A third way out of a conflict, *merge both*, three-way merges (`doc/merge.ts`) the version my
+ * edits were based on, theirs and mine, loads the result into the editor and saves it on their
+ * version, so neither person's edits are lost. The controller keeps that base: the document of
+ * the last version it loaded or saved.
+ *
  * The transitions are a pure reducer (`saveReducer`); `SaveController` adds the timers
  * and the HTTP calls.
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
 import { ApiError } from "../api/client";
 import type { Workflow } from "../api/types";
+import { mergeDocuments, type MergeResult } from "../doc/merge";
 import type { Problem, WorkflowDocument } from "../doc/types";
 
 export type SaveState =
@@ -83,6 +89,8 @@ export function saveReducer(s: SaveState, a: SaveAction): SaveState {
 export interface SaveDeps {
   workflowId: string;
   version: number;
+  /** The document of `version` (the base of a three-way merge). */
+  document?: WorkflowDocument;
   getDocument: () => WorkflowDocument;
   getRevision: () => number;
   put: (id: string, body: { version: number; document: WorkflowDocument }) => Promise<Workflow>;
@@ -91,6 +99,8 @@ export interface SaveDeps {
   onSaved?: (w: Workflow) => void;
   /** The user chose their version: load it into the editor. */
   onLoadTheirs: (w: Workflow) => void;
+  /** The user chose to merge: load the merged document into the editor (it is then saved). */
+  onMerged?: (document: WorkflowDocument, result: MergeResult) => void;
   delayMs?: number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (h: unknown) => void;
@@ -101,7 +111,9 @@ export class SaveController {
   readonly store: StoreApi<SaveState>;
   private timer: unknown = null;
   private inflight: Promise<void> | null = null;
-  private readonly d: Required<Omit<SaveDeps, "onSaved">> & Pick<SaveDeps, "onSaved">;
+  private readonly d: Required<Omit<SaveDeps, "onSaved" | "onMerged" | "document">> & Pick<SaveDeps, "onSaved" | "onMerged">;
+  /** The document of the version my edits are based on. */
+  private base: WorkflowDocument | null;
   private retryCount = 0;
   private disposed = false;
 
@@ -113,7 +125,13 @@ export class SaveController {
       now: () => Date.now(),
       ...deps,
     };
+    this.base = deps.document ?? null;
     this.store = createStore<SaveState>(() => ({ kind: "saved", version: deps.version, savedAt: null }));
+  }
+
+  /** The document of the version my edits are based on (null if unknown). */
+  get baseDocument(): WorkflowDocument | null {
+    return this.base;
   }
 
   get state(): SaveState {
@@ -168,6 +186,7 @@ export class SaveController {
       if (this.disposed) return;
       this.retryCount = 0;
       const dirtyAgain = this.d.getRevision() !== revision;
+      this.base = w.document ?? document;
       this.dispatch({ type: "ok", version: w.version, dirtyAgain, at: this.d.now() });
       this.d.onSaved?.(w);
       if (dirtyAgain) this.schedule(this.d.delayMs);
@@ -209,8 +228,33 @@ export class SaveController {
   reloadTheirs(): void {
     const s = this.state;
     if (s.kind !== "conflict" || !s.theirs) return;
+    this.base = s.theirs.document;
     this.d.onLoadTheirs(s.theirs);
     this.dispatch({ type: "reloaded", version: s.theirs.version, at: this.d.now() });
+  }
+
+  /** Conflict: what merging would give (null until their version is loaded, or without a base). */
+  mergePreview(): MergeResult | null {
+    const s = this.state;
+    if (s.kind !== "conflict" || !s.theirs || !this.base) return null;
+    return mergeDocuments(this.base, s.theirs.document, this.d.getDocument());
+  }
+
+  /** Conflict: keep both: merge theirs and mine onto the base, load it, save it on their version. */
+  async mergeBoth(): Promise<MergeResult | null> {
+    const s = this.state;
+    const result = this.mergePreview();
+    if (s.kind !== "conflict" || !s.theirs || !result) return null;
+    this.base = s.theirs.document;
+    this.d.onMerged?.(result.document, result);
+    const revision = this.d.getRevision();
+    this.dispatch({ type: "keepMine", revision });
+    const version = this.state.version;
+    this.inflight = this.put(version, revision).finally(() => {
+      this.inflight = null;
+    });
+    await this.inflight;
+    return result;
   }
 
   /** Conflict: write my document as a new version on top of theirs. */
@@ -218,6 +262,7 @@ export class SaveController {
     const s = this.state;
     if (s.kind !== "conflict") return;
     const revision = this.d.getRevision();
+    if (s.theirs) this.base = s.theirs.document;
     this.dispatch({ type: "keepMine", revision });
     const version = this.state.version;
     this.inflight = this.put(version, revision).finally(() => {
@@ -227,7 +272,8 @@ export class SaveController {
   }
 
   /** After a restore or another out-of-band write, continue from this version. */
-  rebase(version: number): void {
+  rebase(version: number, document?: WorkflowDocument): void {
+    if (document) this.base = document;
     this.store.setState({ kind: "saved", version, savedAt: this.d.now() }, true);
   }
 

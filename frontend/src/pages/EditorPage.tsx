@@ -70,6 +70,7 @@ function Editor({ initial }: { initial: Workflow }) {
       new SaveController({
         workflowId: initial.id,
         version: initial.version,
+        document: initial.document,
         getDocument: () => editorStore.getState().getDocument(),
         getRevision: () => editorStore.getState().revision,
         put: (wid, body) => api.putWorkflow(wid, { ...body, tags: editorStore.getState().tags }),
@@ -83,6 +84,12 @@ function Editor({ initial }: { initial: Workflow }) {
           editorStore.getState().setProblems(w.problems ?? []);
           editorStore.getState().setTags(w.tags ?? [], { silent: true });
           setInfo({ updatedBy: w.updated_by, updatedAt: w.updated_at });
+        },
+        onMerged: (doc, result) => {
+          // Undoable: the merge is one step on top of my edits.
+          editorStore.getState().loadDocument(doc, { readOnly, keepHistory: true });
+          const kept = result.conflicts.length;
+          toast(kept ? `Merged; ${kept} field${kept === 1 ? "" : "s"} you both changed kept as yours` : "Merged their changes with yours", "success");
         },
       }),
   );
@@ -365,7 +372,7 @@ function Editor({ initial }: { initial: Workflow }) {
       <div className="editor-body">
         <Palette />
         <div className="editor-center">
-          <Canvas />
+          <Canvas fitOnMount={(initial.document.nodes?.length ?? 0) > 0} />
           <Notice />
           <ProblemsList />
         </div>
@@ -377,8 +384,11 @@ function Editor({ initial }: { initial: Workflow }) {
           theirs={save.theirs}
           currentVersion={save.currentVersion}
           baseVersion={save.version}
+          base={controller.baseDocument}
+          merge={save.theirs ? controller.mergePreview() : null}
           onReload={() => controller.reloadTheirs()}
           onKeepMine={() => void controller.keepMine()}
+          onMerge={() => void controller.mergeBoth()}
         />
       )}
       {dialog === "run" && (
@@ -400,7 +410,7 @@ function Editor({ initial }: { initial: Workflow }) {
           onRestored={(w) => {
             editorStore.getState().loadDocument(w.document, { readOnly, keepHistory: false });
             editorStore.getState().setProblems(w.problems ?? []);
-            controller.rebase(w.version);
+            controller.rebase(w.version, w.document);
             toast(`Restored as v${w.version}`, "success");
           }}
         />

@@ -15,14 +15,14 @@ import {
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api } from "../api/endpoints";
-import type { Diff, RunDetail, VersionDetail } from "../api/types";
+import type { Diff, ResumeNodeStatus, ResumePreview, RunDetail, VersionDetail } from "../api/types";
 import { nodeTypeInfo } from "../doc/catalog";
 import { EDGE_TYPE, UNKNOWN_NODE_TYPE, documentToFlow, type FlowEdge, type FlowNode } from "../doc/convert";
 import { NODE_TYPES } from "../doc/types";
 import { DiffView } from "../ui/DiffView";
 import { attachRunStream, createRunViewStore, type RunViewStore, type RunViewStoreApi } from "../live/runStore";
 import { isRunFinished } from "../live/runState";
-import { RunStoreContext, useRunView } from "../run/context";
+import { RunStoreContext, SelectEdgeContext, useRunView } from "../run/context";
 import { LogsPanel } from "../run/LogsPanel";
 import { Elapsed, HandoffInspector, NodeDetails } from "../run/panels";
 import { RunEdge } from "../run/RunEdge";
@@ -37,6 +37,8 @@ import { useFetch } from "../ui/useFetch";
 
 const nodeTypes: NodeTypes = Object.fromEntries([...NODE_TYPES, UNKNOWN_NODE_TYPE].map((t) => [t, RunNode]));
 const edgeTypes: EdgeTypes = { [EDGE_TYPE]: RunEdge };
+const FIT_VIEW_OPTIONS = { padding: 0.2, maxZoom: 1 };
+const PRO_OPTIONS = { hideAttribution: true };
 const defaultEdgeOptions = { type: EDGE_TYPE, markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 } };
 const minimapColor = (n: FlowNode) => nodeTypeInfo(n.data.__type ?? n.type ?? "").color;
 
@@ -92,6 +94,7 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
   );
   const setSelection = useCallback((select: { kind: "node" | "edge"; id: string } | null) => setView({ select }), [setView]);
   const setTab = (t: "logs" | "timeline") => setView({ tab: t });
+  const selectEdge = useCallback((edgeId: string) => setSelection({ kind: "edge", id: edgeId }), [setSelection]);
 
   // The view is a pure reduction of the event log: replay from seq 0, then stream.
   useEffect(() => {
@@ -120,8 +123,9 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
 
   return (
     <RunStoreContext.Provider value={store}>
+      <SelectEdgeContext.Provider value={selectEdge}>
       <div className="run-view" data-testid="run-view" data-run-id={initialRun.id}>
-        <RunHeader run={detail} workflowName={version.document.name} onRefresh={refresh} />
+        <RunHeader run={detail} workflowName={version.document.name} labels={labels} onRefresh={refresh} />
         <div className="run-body">
           <div className="run-center">
             <div className="canvas" data-testid="run-canvas">
@@ -141,11 +145,11 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
                 minZoom={0.05}
                 maxZoom={2}
                 fitView
-                fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+                fitViewOptions={FIT_VIEW_OPTIONS}
                 onNodeClick={(_e, n) => setSelection({ kind: "node", id: n.id })}
                 onEdgeClick={(_e, ed) => setSelection({ kind: "edge", id: ed.id })}
                 onPaneClick={() => setSelection(null)}
-                proOptions={{ hideAttribution: true }}
+                proOptions={PRO_OPTIONS}
               >
                 <Background gap={20} size={1} />
                 <MiniMap<FlowNode> pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" />
@@ -181,6 +185,7 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
           </aside>
         </div>
       </div>
+      </SelectEdgeContext.Provider>
     </RunStoreContext.Provider>
   );
 }
@@ -192,7 +197,7 @@ function TimelineTab({ onSelect }: { onSelect: (id: string) => void }) {
 
 const selectSummary = (s: RunViewStore) => s.runState;
 
-function RunHeader({ run, workflowName, onRefresh }: { run: RunDetail; workflowName: string; onRefresh: () => void }) {
+function RunHeader({ run, workflowName, labels, onRefresh }: { run: RunDetail; workflowName: string; labels: Map<string, string>; onRefresh: () => void }) {
   const navigate = useNavigate();
   const liveState = useRunView(selectSummary);
   const state = liveState === "unknown" ? run.state : liveState;
@@ -283,31 +288,34 @@ function RunHeader({ run, workflowName, onRefresh }: { run: RunDetail; workflowN
           All runs
         </Link>
       </div>
-      {resuming && <ResumeDialog run={run} onClose={() => setResuming(false)} onResumed={(id) => navigate(`/runs/${id}`)} />}
+      {resuming && <ResumeDialog run={run} labels={labels} onClose={() => setResuming(false)} onResumed={(id) => navigate(`/runs/${id}`)} />}
     </header>
   );
 }
 
-function ResumeDialog({ run, onClose, onResumed }: { run: RunDetail; onClose: () => void; onResumed: (id: string) => void }) {
-  const [diff, setDiff] = useState<Diff | null | "same">(null);
-  const [current, setCurrent] = useState<number | null>(null);
+const RESUME_STATUS_TEXT: Record<ResumeNodeStatus, string> = {
+  keep: "keeps its output",
+  changed: "changed: runs again",
+  run: "runs again",
+};
+
+/**
+ * A resume makes a new run from the workflow's CURRENT version: nodes whose config and input are
+ * unchanged keep their outputs. `GET runs/<id>/resume/` says, per node, what will happen; when the
+ * workflow changed since this run, the version diff is shown too.
+ */
+function ResumeDialog({ run, labels, onClose, onResumed }: { run: RunDetail; labels: Map<string, string>; onClose: () => void; onResumed: (id: string) => void }) {
+  const plan = useFetch<{ preview: ResumePreview | null; diff: Diff | null }>(run.id, async (signal) => {
+    const preview = await api.resumePreview(run.id, signal).catch((err: unknown) => {
+      if ((err as Error)?.name === "AbortError") throw err;
+      return null;
+    });
+    const current = preview?.version ?? (await api.getWorkflow(run.workflow, signal)).version;
+    const diff = current !== run.version ? await api.diff(run.workflow, current, run.version).catch(() => null) : null;
+    return { preview, diff };
+  });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let cancelled = false;
-    api
-      .getWorkflow(run.workflow)
-      .then(async (w) => {
-        if (cancelled) return;
-        setCurrent(w.version);
-        if (w.version === run.version) setDiff("same");
-        else setDiff(await api.diff(run.workflow, w.version, run.version));
-      })
-      .catch(() => !cancelled && setDiff("same"));
-    return () => {
-      cancelled = true;
-    };
-  }, [run.workflow, run.version]);
   const resume = async () => {
     setBusy(true);
     try {
@@ -318,19 +326,40 @@ function ResumeDialog({ run, onClose, onResumed }: { run: RunDetail; onClose: ()
       setError(err instanceof Error ? err.message : String(err));
     }
   };
+  const preview = plan.data?.preview ?? null;
+  const current = preview?.version;
+  const counts = { keep: 0, changed: 0, run: 0 };
+  for (const n of preview?.nodes ?? []) counts[n.status]++;
   return (
-    <Dialog title="Resume this run" onClose={onClose} testId="resume-dialog">
-      <p>Nodes whose configuration and input are unchanged keep their outputs; the rest run again.</p>
-      {diff === null && <Spinner label="Checking for changes…" />}
-      {diff === "same" && <p className="muted">The workflow has not changed since this run (v{run.version}).</p>}
-      {diff && diff !== "same" && (
+    <Dialog title="Resume this run" onClose={onClose} wide testId="resume-dialog">
+      <p>
+        Resuming starts a new run from the workflow’s current version. Nodes whose configuration and input are unchanged keep their outputs; the rest run
+        again.
+      </p>
+      {plan.status === "loading" && <Spinner label="Checking for changes…" />}
+      {plan.status === "ready" && current !== undefined && current === run.version && (
+        <p className="muted">The workflow has not changed since this run (v{run.version}).</p>
+      )}
+      {plan.status === "ready" && current !== undefined && current !== run.version && (
+        <p data-testid="resume-version-changed">
+          The workflow changed since this run: v{run.version} → v{current}. Changed nodes run again.
+        </p>
+      )}
+      {preview && (
         <>
-          <p>
-            The workflow changed since this run: v{run.version} → v{current}. Changed nodes run again.
+          <p className="small" data-testid="resume-summary">
+            {counts.keep} keep their output · {counts.changed} changed · {counts.run} run again
           </p>
-          <DiffView diff={diff} />
+          <ul className="resume-plan small" data-testid="resume-plan">
+            {preview.nodes.map((n) => (
+              <li key={n.node_id} className={`resume-${n.status}`} data-testid={`resume-node-${n.node_id}`} data-status={n.status}>
+                <span className="mono">{labels.get(n.node_id) ?? n.node_id}</span> — {RESUME_STATUS_TEXT[n.status]}
+              </li>
+            ))}
+          </ul>
         </>
       )}
+      {plan.data?.diff && <DiffView diff={plan.data.diff} />}
       {error && (
         <p className="form-error" role="alert">
           {error}
@@ -370,7 +399,7 @@ function RunInfo({ run }: { run: RunDetail }) {
           <>
             <dt>Resumed from</dt>
             <dd>
-              <Link to={`/runs/${run.resumed_from}`} className="mono small">
+              <Link to={`/runs/${run.resumed_from}`} className="mono small" data-testid="run-resumed-from">
                 {run.resumed_from.slice(0, 8)}
               </Link>
             </dd>

@@ -44,34 +44,41 @@ export function TemplatesPage() {
       {status === "ready" && shown.length === 0 && <EmptyState title="No templates yet" />}
       {status === "ready" && shown.length > 0 && (
         <ul className="card-grid" data-testid="template-list">
-          {shown.map((t) => {
-            const types = [...new Set((t.document?.nodes ?? []).map((n) => String(n.type)))];
-            return (
-              <li key={t.id} className="card">
-                <div className="card-title">
-                  <h2>{t.name}</h2>
-                  {t.built_in && <span className="badge">built-in</span>}
-                </div>
-                {t.category && <div className="muted small">{t.category}</div>}
-                <p>{t.description}</p>
-                <div className="card-icons" aria-label="Node types">
-                  {types.slice(0, 7).map((ty) => (
-                    <span key={ty} title={nodeTypeInfo(ty).title}>
-                      <NodeIcon type={ty} size={12} />
-                    </span>
-                  ))}
-                  <span className="muted small">{t.document?.nodes?.length ?? 0} nodes</span>
-                </div>
-                <button type="button" className="button button-primary" onClick={() => setPicked(t)} data-testid={`use-template-${t.id}`}>
-                  Use template
-                </button>
-              </li>
-            );
-          })}
+          {shown.map((t) => (
+            <TemplateCard key={t.id} template={t} onUse={() => setPicked(t)} />
+          ))}
         </ul>
       )}
       {picked && <InstantiateDialog template={picked} onClose={() => setPicked(null)} />}
     </div>
+  );
+}
+
+/** The list leaves each document out; the card fetches it (for its node types and count). */
+function TemplateCard({ template: t, onUse }: { template: Template; onUse: () => void }) {
+  const detail = useFetch<Template>(t.document ? null : t.id, (signal) => api.template(t.id, signal));
+  const doc = t.document ?? detail.data?.document;
+  const types = [...new Set((doc?.nodes ?? []).map((n) => String(n.type)))];
+  return (
+    <li className="card" data-testid={`template-${t.id}`}>
+      <div className="card-title">
+        <h2>{t.name}</h2>
+        {t.built_in && <span className="badge">built-in</span>}
+      </div>
+      {t.category && <div className="muted small">{t.category}</div>}
+      <p>{t.description}</p>
+      <div className="card-icons" aria-label="Node types">
+        {types.slice(0, 7).map((ty) => (
+          <span key={ty} title={nodeTypeInfo(ty).title}>
+            <NodeIcon type={ty} size={12} />
+          </span>
+        ))}
+        {doc && <span className="muted small">{doc.nodes?.length ?? 0} nodes</span>}
+      </div>
+      <button type="button" className="button button-primary" onClick={onUse} data-testid={`use-template-${t.id}`}>
+        Use template
+      </button>
+    </li>
   );
 }
 

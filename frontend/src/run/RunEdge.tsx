@@ -1,13 +1,14 @@
 import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from "@xyflow/react";
-import { memo } from "react";
+import { memo, useContext } from "react";
 import type { FlowEdge } from "../doc/convert";
 import { formatBytes } from "../ui/format";
-import { useRunView } from "./context";
+import { SelectEdgeContext, useRunView } from "./context";
 
 /** An edge on the run canvas: a dot runs along it each time a handoff crosses it. */
 export const RunEdge = memo(function RunEdge(props: EdgeProps<FlowEdge>) {
   const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd } = props;
   const live = useRunView((s) => s.edges[id]);
+  const selectEdge = useContext(SelectEdgeContext);
   const [path, lx, ly] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
   const cls = `flow-edge run-edge${selected ? " is-selected" : ""}${live ? " has-handoff" : ""}`;
   return (
@@ -21,10 +22,18 @@ export const RunEdge = memo(function RunEdge(props: EdgeProps<FlowEdge>) {
       )}
       {(live || data?.label) && (
         <EdgeLabelRenderer>
-          <div className={`edge-label${live ? " is-live" : ""}`} style={{ transform: `translate(-50%, -50%) translate(${lx}px, ${ly}px)` }} data-testid={`edge-label-${id}`}>
+          {/* The label sits on the edge's middle, where one clicks: it opens the handoff inspector too. */}
+          <button
+            type="button"
+            className={`edge-label nopan${live ? " is-live" : ""}`}
+            style={{ transform: `translate(-50%, -50%) translate(${lx}px, ${ly}px)` }}
+            onClick={() => selectEdge?.(id)}
+            title="Inspect the value that crossed this edge"
+            data-testid={`edge-label-${id}`}
+          >
             {data?.label ? String(data.label) : ""}
             {live ? `${data?.label ? " · " : ""}${formatBytes(live.bytes)}${live.count > 1 ? ` ×${live.count}` : ""}` : ""}
-          </div>
+          </button>
         </EdgeLabelRenderer>
       )}
     </>

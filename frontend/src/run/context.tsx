@@ -14,3 +14,6 @@ export function useRunStoreApi(): RunViewStoreApi {
 export function useRunView<T>(selector: (s: RunViewStore) => T): T {
   return useStore(useRunStoreApi(), selector);
 }
+
+/** Opens an edge's handoff inspector (the run page provides it; the edge's label calls it). */
+export const SelectEdgeContext = createContext<((edgeId: string) => void) | null>(null);

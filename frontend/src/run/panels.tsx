@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
-import type { NodeRun, RunDetail } from "../api/types";
+import { api } from "../api/endpoints";
+import type { NodeRun, OutputArtifact, RunDetail } from "../api/types";
 import { TERMINAL_NODE_STATES } from "../live/runState";
 import { formatBytes, formatCost, formatDuration, formatTime, preview } from "../ui/format";
 import { StateBadge } from "../ui/StateBadge";
@@ -34,7 +35,7 @@ export function NodeDetails({ nodeId, label, detail, refresh }: { nodeId: string
   }, [stale, refresh]);
   const error = live?.error ?? nr?.error;
   const duration = live?.durationMs ?? durationBetween(nr?.started_at, nr?.finished_at);
-  const usage = live?.usage ?? nr?.usage;
+  const usage = live?.usage ?? nodeRunUsage(nr);
   return (
     <section className="panel-section" data-testid="node-details" aria-label={`Node ${label}`}>
       <h2 className="panel-title">{label}</h2>
@@ -68,13 +69,47 @@ export function NodeDetails({ nodeId, label, detail, refresh }: { nodeId: string
       )}
       {live?.skipReason && <p className="muted">Skipped: {live.skipReason}</p>}
       <Value label="Input" value={nr?.input} testId="node-details-input" />
-      <Value label="Output" value={nr?.output ?? live?.outputPreview} testId="node-details-output" />
-      {nr?.output_artifact ? <Value label="Output artifact" value={nr.output_artifact} testId="node-details-artifact" /> : null}
+      {nr?.output_artifact ? (
+        <Value label="Output preview" value={live?.outputPreview} testId="node-details-output" />
+      ) : (
+        <Value label="Output" value={nr?.output ?? live?.outputPreview} testId="node-details-output" />
+      )}
+      {nr?.output_artifact ? <ArtifactLink runId={detail?.id ?? ""} nodeId={nodeId} artifact={nr.output_artifact} /> : null}
       {live?.text && !nr?.output && <Value label="Streamed text" value={live.text} testId="node-details-text" />}
       <button type="button" className="button button-small" onClick={refresh}>
         Refresh
       </button>
     </section>
+  );
+}
+
+/** docs/api.md shows `usage`; the server sends the two counts on the node run itself. */
+export function nodeRunUsage(nr: NodeRun | undefined): { prompt_tokens: number; completion_tokens: number } | null {
+  if (!nr) return null;
+  if (nr.usage) return nr.usage;
+  if (typeof nr.prompt_tokens === "number" || typeof nr.completion_tokens === "number")
+    return { prompt_tokens: nr.prompt_tokens ?? 0, completion_tokens: nr.completion_tokens ?? 0 };
+  return null;
+}
+
+/** An output above 64 KiB is stored as an artifact: the inline output is null; offer the download. */
+function ArtifactLink({ runId, nodeId, artifact }: { runId: string; nodeId: string; artifact: OutputArtifact }) {
+  return (
+    <div className="value-block" data-testid="node-details-artifact">
+      <div className="small">
+        <strong>Output</strong> <span className="muted">— too large to show inline ({formatBytes(artifact.size)}</span>
+        {artifact.compressed_size != null && <span className="muted">, {formatBytes(artifact.compressed_size)} stored</span>}
+        <span className="muted">)</span>
+      </div>
+      <a className="button button-small" href={api.artifactUrl(runId, artifact.id)} download={`${nodeId}-output.json`} data-testid="node-details-artifact-download">
+        Download output
+      </a>
+      {artifact.sha256 && (
+        <div className="muted small mono" title="SHA-256 of the output">
+          sha256 {artifact.sha256.slice(0, 16)}…
+        </div>
+      )}
+    </div>
   );
 }
 

@@ -4,6 +4,7 @@ import type { Workflow } from "../api/types";
 import { ConflictDialog } from "../editor/components/ConflictDialog";
 import { PromptEditor } from "../editor/components/PromptEditor";
 import { generateLayeredDocument } from "../doc/generate";
+import { mergeDocuments } from "../doc/merge";
 import { Dialog } from "./Dialog";
 
 describe("Dialog", () => {
@@ -70,5 +71,34 @@ describe("PromptEditor", () => {
     expect(issues).toContain("no closing");
     fireEvent.change(screen.getByTestId("prompt"), { target: { value: "x" } });
     expect(onChange).toHaveBeenCalledWith("x");
+  });
+
+  it("offers merge both with what it keeps", () => {
+    const base = generateLayeredDocument(4, 1);
+    const theirsDoc = structuredClone(base);
+    theirsDoc.nodes.push({ id: "coder-9", type: "coder", position: { x: 0, y: 0 }, data: { label: "theirs", config: {} } });
+    const mine = structuredClone(base);
+    mine.nodes.push({ id: "coder-9", type: "coder", position: { x: 0, y: 0 }, data: { label: "mine", config: {} } });
+    const theirs = { id: "w", version: 5, document: theirsDoc, updated_by: "bob", updated_at: "2026-01-01T00:00:00Z" } as Workflow;
+    const onMerge = vi.fn();
+    render(
+      <ConflictDialog
+        mine={mine}
+        theirs={theirs}
+        currentVersion={5}
+        base={base}
+        merge={mergeDocuments(base, theirsDoc, mine)}
+        onReload={() => undefined}
+        onKeepMine={() => undefined}
+        onMerge={onMerge}
+      />,
+    );
+    const summary = screen.getByTestId("conflict-merge-summary").textContent ?? "";
+    expect(summary).toContain(`${base.nodes.length + 2} nodes`);
+    expect(summary).toContain("coder-9 becomes coder-10");
+    expect(screen.getByTestId("conflict-their-changes").textContent).toContain("+ node coder-9");
+    expect(screen.getByTestId("conflict-diff").textContent).toContain("+ node coder-9");
+    fireEvent.click(screen.getByTestId("conflict-merge"));
+    expect(onMerge).toHaveBeenCalledTimes(1);
   });
 });

@@ -23,6 +23,8 @@ export const PALETTE_MIME = "application/x-agentloom-node";
 
 const nodeTypes: NodeTypes = Object.fromEntries([...NODE_TYPES, UNKNOWN_NODE_TYPE].map((t) => [t, EditorNode]));
 const edgeTypes: EdgeTypes = { [EDGE_TYPE]: EditorEdge };
+const FIT_VIEW_OPTIONS = { padding: 0.2, maxZoom: 1 };
+const PRO_OPTIONS = { hideAttribution: true };
 const defaultEdgeOptions = { type: EDGE_TYPE, markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 } };
 
 const minimapColor = (n: FlowNode) => nodeTypeInfo(n.data.__type ?? n.type ?? "").color;
@@ -42,7 +44,11 @@ function ConnectionHint() {
   );
 }
 
-export const Canvas = memo(function Canvas() {
+/**
+ * `fitOnMount`: frame the graph once it is measured. Off for an empty workflow: React Flow would
+ * otherwise keep the fit queued and jump the view when the first node is dropped.
+ */
+export const Canvas = memo(function Canvas({ fitOnMount = true }: { fitOnMount?: boolean }) {
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
   const readOnly = useEditor((s) => s.readOnly);
@@ -106,9 +112,9 @@ export const Canvas = memo(function Canvas() {
         onlyRenderVisibleElements
         minZoom={0.05}
         maxZoom={2}
-        fitView
-        fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
-        proOptions={{ hideAttribution: true }}
+        fitView={fitOnMount}
+        fitViewOptions={FIT_VIEW_OPTIONS}
+        proOptions={PRO_OPTIONS}
       >
         <Background gap={20} size={1} />
         <MiniMap<FlowNode> pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" />

@@ -10,6 +10,7 @@ export function EdgePanel({ edgeId }: { edgeId: string }) {
   const problems = useEditor((s) => s.problemIndex.byEdge[edgeId]);
   const sourceLabel = useEditor((s) => (edge ? (s.nodes.find((n) => n.id === edge.source)?.data.label ?? edge.source) : ""));
   const targetLabel = useEditor((s) => (edge ? (s.nodes.find((n) => n.id === edge.target)?.data.label ?? edge.target) : ""));
+  const sourceIsInput = useEditor((s) => (edge ? (s.nodes.find((n) => n.id === edge.source)?.type ?? "") === "input" : false));
   const ids = { label: useId(), handle: useId(), transform: useId(), condition: useId() };
   if (!edge) return null;
   const d = edge.data ?? {};
@@ -46,7 +47,11 @@ export function EdgePanel({ edgeId }: { edgeId: string }) {
             data-testid="edge-target-handle"
           />
         </Field>
-        <Field label="Transform (JSONata; reshapes the value crossing the edge)" htmlFor={ids.transform}>
+        <Field
+          label="Transform (JSONata; reshapes the value crossing the edge)"
+          htmlFor={ids.transform}
+          hint={sourceIsInput ? "Evaluated against the run inputs object, e.g. topic." : "Evaluated against the source node’s output object, e.g. text or json.field."}
+        >
           <textarea
             id={ids.transform}
             className="mono"
@@ -58,7 +63,7 @@ export function EdgePanel({ edgeId }: { edgeId: string }) {
             data-testid="edge-transform"
           />
         </Field>
-        {d.transform ? <ExpressionPreview expression={String(d.transform)} mode="value" source={{ kind: "nodeOutput", nodeId: edge.source }} /> : null}
+        {d.transform ? <ExpressionPreview expression={String(d.transform)} mode="value" source={{ kind: "nodeOutput", nodeId: edge.source }} isInputNode={() => sourceIsInput} /> : null}
         <Field label="Condition (JSONata → boolean; the edge is taken when true)" htmlFor={ids.condition}>
           <textarea
             id={ids.condition}
@@ -71,7 +76,7 @@ export function EdgePanel({ edgeId }: { edgeId: string }) {
             data-testid="edge-condition"
           />
         </Field>
-        {d.condition ? <ExpressionPreview expression={String(d.condition)} mode="condition" source={{ kind: "nodeOutput", nodeId: edge.source }} /> : null}
+        {d.condition ? <ExpressionPreview expression={String(d.condition)} mode="condition" source={{ kind: "nodeOutput", nodeId: edge.source }} isInputNode={() => sourceIsInput} /> : null}
       </fieldset>
     </section>
   );

@@ -11,13 +11,28 @@ export type PreviewSource = { kind: "nodeOutput"; nodeId: string } | { kind: "no
  * Live preview of a JSONata expression through `POST expressions/evaluate/`, against the
  * value the source node produced (or received) in the workflow's latest run.
  */
-export function ExpressionPreview({ expression, mode, source }: { expression: string; mode: "value" | "condition" | "template"; source: PreviewSource }) {
+export function ExpressionPreview({
+  expression,
+  mode,
+  source,
+  isInputNode,
+}: {
+  expression: string;
+  mode: "value" | "condition" | "template";
+  source: PreviewSource;
+  /** Whether a node id is an `input` node (its output is the run inputs). */
+  isInputNode?: (id: string) => boolean;
+}) {
   const runStatus = useLastRun((s) => s.status);
   const run = useLastRun((s) => s.run);
   const expr = useDebounced(expression, 400);
 
   const node = run?.nodes?.find((n) => n.node_id === source.nodeId);
-  const value = source.kind === "nodeOutput" ? node?.output : node?.input;
+  // Edge conditions and transforms see the SOURCE node's output object; an input node's output is
+  // the run inputs object itself (e.g. {"topic": "x"}), so fall back to the run's inputs for one.
+  const sourceIsInput = node?.node_type === "input" || (!node && isInputNode?.(source.nodeId));
+  const value =
+    source.kind === "nodeOutput" ? (node?.output ?? (sourceIsInput ? run?.inputs : undefined)) : node?.input;
   const hasValue = value !== undefined && value !== null;
   const key = expr.trim() ? JSON.stringify([expr, mode, run?.id ?? null, source.kind, source.nodeId]) : null;
   const result = useFetch<unknown>(key, (signal) => api.evaluate(expr, hasValue ? value : null, mode, signal).then((r) => r.result));

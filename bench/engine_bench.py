@@ -1,0 +1,261 @@
+"""Scheduler figures of the engine issue, against the real distributed topology.
+
+Usage: .venv/bin/python -m bench.engine_bench [chain] [fanout] [makespan] [throughput]
+(all four by default). Each scenario starts its own processes on a fresh
+database (bench/harness.py) and prints its figures; docs/benchmarks.md records
+the numbers and this command.
+
+* chain: per-hop overhead on a chain of 200 no-op transformers: the time from
+  one node's success to the next one's (goal median ≤ 5 ms).
+* fanout: 1 → 1,000 → 1 no-op nodes on two worker processes, nodes/s, beside
+  a plain Celery chord(group(1,000 no-op tasks)) on the same broker and the
+  same two processes, as a ratio ours ÷ chord (goals ≥ 300 nodes/s, ≥ 1.0).
+* makespan: an unbalanced DAG of mock/slow nodes: makespan ÷ critical path
+  (goal ≤ 1.05: a level barrier would make it much larger).
+* throughput: runs/s of a 3-node workflow started through the API by
+  concurrent clients, until all have finished (goal ≥ 50 runs/s).
+"""
+
+import argparse
+import itertools
+import os
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from bench.harness import Deployment, deployment, percentile
+
+
+def _client(deploy: Deployment, base: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=base, headers={"Authorization": f"Token {deploy.token}"}, timeout=60
+    )
+
+
+def _create(client: httpx.Client, doc: dict[str, Any]) -> str:
+    response = client.post("/api/v1/workflows/", json={"document": doc}).raise_for_status().json()
+    errors = [p for p in response["problems"] if p["severity"] == "error"]
+    assert not errors, errors
+    return str(response["id"])
+
+
+def _run(client: httpx.Client, workflow_id: str, inputs: dict[str, Any] | None = None) -> str:
+    response = client.post(f"/api/v1/workflows/{workflow_id}/runs/", json={"inputs": inputs or {}})
+    return str(response.raise_for_status().json()["id"])
+
+
+def _wait(run_id: str, timeout: float = 300) -> Any:
+    from server.runs.models import TERMINAL_RUN_STATES, Run
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = Run.objects.get(pk=run_id)
+        if run.state in TERMINAL_RUN_STATES:
+            assert run.state == "succeeded", run.error
+            return run
+        time.sleep(0.02)
+    raise TimeoutError(run_id)
+
+
+def _succeeded_at(run_id: str) -> dict[str, Any]:
+    from server.runs.models import RunEvent
+
+    return dict(
+        RunEvent.objects.filter(run_id=run_id, type="node.succeeded").values_list("node_id", "ts")
+    )
+
+
+CONTROL_POOL = os.environ.get("BENCH_CONTROL_POOL", "prefork")
+
+
+def _control_workers(**worker_env: str) -> list[Any]:
+    """Two worker processes for the control queue: prefork -c2, or two threads workers."""
+    from tests.support.processes import start_worker
+
+    if CONTROL_POOL == "prefork":
+        return [
+            start_worker(
+                "control",
+                queues="control",
+                pool="prefork",
+                concurrency=2,
+                loglevel="WARNING",
+                **worker_env,
+            )
+        ]
+    return [
+        start_worker(
+            f"control{i}",
+            queues="control",
+            pool="threads",
+            concurrency=2,
+            loglevel="WARNING",
+            **worker_env,
+        )
+        for i in range(2)
+    ]
+
+
+def _processes(**worker_env: str) -> tuple[list[Any], str]:
+    from tests.support.processes import start_asgi, start_worker
+
+    server, base = start_asgi(workers=1)
+    # As `manage.py serve` runs them in production: warnings only, no per-task log lines.
+    control = _control_workers(**worker_env)
+    agents = start_worker(
+        "agents", queues="agents", pool="threads", concurrency=64, loglevel="WARNING", **worker_env
+    )
+    return [server, *control, agents], base
+
+
+def _stop(processes: list[Any]) -> None:
+    for process in processes:
+        process.stop()
+
+
+def chain(deploy: Deployment, base: str, runs: int = 5, length: int = 200) -> None:
+    from tests.support.documents import chain as chain_document
+
+    hops: list[float] = []
+    with _client(deploy, base) as client:
+        workflow = _create(client, chain_document(length, expression="'ok'"))
+        for _ in range(runs):
+            run_id = _run(client, workflow)
+            _wait(run_id)
+            done = _succeeded_at(run_id)
+            path = ["input", *(f"n{i}" for i in range(length)), "output"]
+            hops += [
+                (done[b] - done[a]).total_seconds() * 1000 for a, b in itertools.pairwise(path)
+            ]
+    print(
+        f"chain of {length} no-op transformers, {runs} runs: per-hop overhead "
+        f"median {statistics.median(hops):.2f} ms, p99 {percentile(hops, 99):.2f} ms "
+        f"(goal median ≤ 5 ms; ratio {statistics.median(hops) / 5:.2f} of the goal)"
+    )
+
+
+def fanout(deploy: Deployment, base: str, width: int = 1000, runs: int = 3) -> None:
+    from bench.chord_bench import chord_nodes_per_second
+    from tests.support.documents import fan_out
+
+    rates = []
+    with _client(deploy, base) as client:
+        workflow = _create(client, fan_out(width))
+        for _ in range(runs):
+            run = _wait(_run(client, workflow))
+            rates.append((width + 2) / (run.finished_at - run.started_at).total_seconds())
+    ours = statistics.median(rates)
+    chord = chord_nodes_per_second(width, runs)
+    print(
+        f"fan-out 1 → {width} → 1 on two worker processes: ours {ours:.0f} nodes/s "
+        f"(runs: {', '.join(f'{r:.0f}' for r in rates)}), plain Celery chord {chord:.0f} tasks/s, "
+        f"ratio ours ÷ chord {ours / chord:.2f} (goals ≥ 300 nodes/s and ≥ 1.0)"
+    )
+
+
+def makespan(deploy: Deployment, base: str) -> None:
+    from tests.support.documents import agent, document, edge, node
+    from workers.engine.document import Graph
+    from workers.engine.graph_algorithms import critical_path
+
+    latencies = {
+        "a1": 2000,
+        "a2": 1800,
+        "b1": 300,
+        "b2": 300,
+        "b3": 300,
+        "b4": 300,
+        "c1": 1200,
+        "j": 400,
+    }
+    nodes = [node("input", "input"), node("output", "output")]
+    nodes += [agent(n, model="mock/slow", mock_latency_ms=ms) for n, ms in latencies.items()]
+    edges = [
+        edge("input", "a1"),
+        edge("a1", "a2"),
+        edge("a2", "j", target_handle="a"),
+        edge("input", "b1"),
+        edge("b1", "b2"),
+        edge("b2", "b3"),
+        edge("b3", "b4"),
+        edge("b4", "j", target_handle="b"),
+        edge("input", "c1"),
+        edge("c1", "b3", target_handle="c"),
+        edge("j", "output"),
+    ]
+    doc = document(nodes, edges, max_concurrency=16)
+    graph = Graph.from_document(doc)
+    ratios = []
+    with _client(deploy, base) as client:
+        workflow = _create(client, doc)
+        for _ in range(3):
+            run = _wait(_run(client, workflow))
+            span = (run.finished_at - run.started_at).total_seconds() * 1000
+            durations = {n: float(latencies.get(n, 0)) for n in graph.nodes}
+            path_ms, path = critical_path(graph, durations)
+            ratios.append(span / path_ms)
+    print(
+        f"unbalanced DAG of mock/slow nodes: critical path {path_ms:.0f} ms ({' → '.join(path)}), "
+        f"makespan ÷ critical path median {statistics.median(ratios):.3f} "
+        f"(runs: {', '.join(f'{r:.3f}' for r in ratios)}; goal ≤ 1.05)"
+    )
+
+
+def throughput(deploy: Deployment, base: str, total: int = 400, clients: int = 16) -> None:
+    from server.runs.models import Run
+    from tests.support.documents import document, edge, node
+
+    doc = document(
+        [
+            node("input", "input"),
+            node("shape", expression="{'echo': topic}"),
+            node("output", "output"),
+        ],
+        [edge("input", "shape"), edge("shape", "output")],
+        inputs={"topic": {"type": "string", "required": True}},
+    )
+    with _client(deploy, base) as client:
+        workflow = _create(client, doc)
+
+    def fire(n: int) -> str:
+        with _client(deploy, base) as client:
+            return [_run(client, workflow, {"topic": f"t{i}"}) for i in range(n)]
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        run_ids = [r for batch in pool.map(fire, [total // clients] * clients) for r in batch]
+    posted = time.monotonic() - started
+    while Run.objects.filter(pk__in=run_ids, state__in=["queued", "running"]).exists():
+        time.sleep(0.02)
+    elapsed = time.monotonic() - started
+    failed = Run.objects.filter(pk__in=run_ids).exclude(state="succeeded").count()
+    print(
+        f"{len(run_ids)} runs of a 3-node workflow through the API ({clients} clients): "
+        f"{len(run_ids) / elapsed:.0f} runs/s end to end (all POSTs took {posted:.1f} s; "
+        f"{failed} not succeeded; goal ≥ 50 runs/s; Dify publishes 36 runs/s on 3 API replicas)"
+    )
+
+
+SCENARIOS = {"chain": chain, "fanout": fanout, "makespan": makespan, "throughput": throughput}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenarios", nargs="*", default=list(SCENARIOS), choices=list(SCENARIOS))
+    args = parser.parse_args()
+    deploy = deployment()
+    processes, base = _processes()
+    try:
+        for name in args.scenarios:
+            SCENARIOS[name](deploy, base)
+            sys.stdout.flush()
+    finally:
+        _stop(processes)
+
+
+if __name__ == "__main__":
+    main()
