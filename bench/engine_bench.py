@@ -160,7 +160,7 @@ def fanout(deploy: Deployment, base: str, width: int = 1000, runs: int = 3) -> N
 def makespan(deploy: Deployment, base: str) -> None:
     from tests.support.documents import agent, document, edge, node
     from workers.engine.document import Graph
-    from workers.engine.graph_algorithms import critical_path
+    from workers.engine.scheduling import critical_path
 
     latencies = {
         "a1": 2000,

@@ -40,7 +40,7 @@ app.conf.update(
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
     # Celery's Django fixup would otherwise close every database connection
     # before and after each task, so each node would pay for a new Postgres
-    # connection; _recycle_database_connections below does Django's own check.
+    # connection; _recycle_database_connections below returns it to the pool.
     CELERY_DB_REUSE_MAX=1_000_000_000,
 )
 # Tasks are imported by the worker at start; web processes publish by name only.
@@ -63,7 +63,7 @@ def _schedule_reaper(sender: Celery, **kwargs: object) -> None:
 @task_prerun.connect
 @task_postrun.connect
 def _recycle_database_connections(**kwargs: object) -> None:
-    """Drop connections that broke or outlived CONN_MAX_AGE, as Django does per request."""
+    """Give the task's connection back to the pool, as Django does after each request."""
     from django.db import close_old_connections
 
     close_old_connections()

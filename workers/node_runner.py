@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
 from server.core.limits import engine_limits
 from server.runs import graphs, selectors, services
@@ -152,6 +153,9 @@ class RunningNode:
         )
 
     def __enter__(self) -> "RunningNode":
+        # Hand the connection back while the model thinks: a slow call must
+        # not hold one of the pool's connections for seconds.
+        connection.close()
         self._heart.start()
         return self
 
@@ -163,12 +167,15 @@ class RunningNode:
 
     def _beat(self) -> None:
         while not self._done.wait(self._heartbeat_interval):
+            # A missed beat is tolerated: the reaper waits for several.
             try:
                 if not services.heartbeat(self.claim):
                     self._lost.set()
                     return
             except Exception:
                 logger.warning("heartbeat failed for %s", self.claim.node_id, exc_info=True)
+            finally:
+                connection.close()
 
     def should_stop(self) -> bool:
         if self._lost.is_set():
@@ -190,5 +197,8 @@ class RunningNode:
         if not self._buffer:
             return
         delta, self._buffer = "".join(self._buffer), []
-        if not services.record_tokens(self.claim, delta):
-            self._lost.set()
+        try:
+            if not services.record_tokens(self.claim, delta):
+                self._lost.set()
+        finally:
+            connection.close()

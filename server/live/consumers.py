@@ -21,7 +21,7 @@ from django.conf import settings
 
 from server.accounts.selectors import workspace_ids_for
 from server.live.auth import origin_allowed
-from server.live.publisher import register_server_loop, run_group, workspace_group
+from server.live.publisher import event_frame, register_server_loop, run_group, workspace_group
 from server.runs.models import Run, RunEvent
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def _read_events(run_id: Any, after: int, before: int | None = None) -> list[dic
     events = RunEvent.objects.filter(run_id=run_id, seq__gt=after)
     if before is not None:
         events = events.filter(seq__lt=before)
-    return [event.as_message() for event in events.order_by("seq")[:_PAGE]]
+    return [event_frame(event) for event in events.order_by("seq")[:_PAGE]]
 
 
 class _AuthenticatedConsumer(AsyncWebsocketConsumer):
@@ -109,7 +109,7 @@ class RunEventsConsumer(_AuthenticatedConsumer):
         async with self._sending:
             await self._send_from_database()
             await self.send_json({"kind": "replayed", "seq": self.last_seq})
-        self._last_ping = asyncio.get_running_loop().time()
+        self._last_ping = self._last_live = asyncio.get_running_loop().time()
         self._start_ticking(settings.AGENTLOOM_LIVE["catch_up_interval_s"])
 
     def _after_param(self) -> int | None:
@@ -126,10 +126,11 @@ class RunEventsConsumer(_AuthenticatedConsumer):
         ).first()
 
     async def _send_events(self, events: list[dict[str, Any]]) -> None:
+        """Send event frames past ``last_seq``, in order, each once."""
         for event in events:
             if event["seq"] <= self.last_seq:
                 continue
-            await self.send_json({"kind": "event", **event})
+            await self.send(text_data=event["text"])
             self.last_seq = event["seq"]
             if event["type"] in _TERMINAL_EVENTS:
                 self.finished = True
@@ -144,6 +145,7 @@ class RunEventsConsumer(_AuthenticatedConsumer):
 
     async def run_events(self, message: dict[str, Any]) -> None:
         """A batch of committed events from the publisher."""
+        self._last_live = asyncio.get_running_loop().time()
         async with self._sending:
             events = message["events"]
             if events and events[0]["seq"] > self.last_seq + 1:
@@ -151,11 +153,22 @@ class RunEventsConsumer(_AuthenticatedConsumer):
             await self._send_events(events)
 
     async def on_tick(self) -> None:
-        """Catch up on messages the pub/sub lost, and ping now and then."""
+        """Catch up on messages the pub/sub lost, and ping now and then.
+
+        While live messages flow, a lost one shows as a jump in ``seq`` and
+        ``run_events`` repairs it; only a socket that heard nothing for an
+        interval (a lost tail, a Redis restart) reads the database. It reads
+        outside the send lock, so live events never wait behind the query.
+        """
+        now = asyncio.get_running_loop().time()
+        idle = now - self._last_live >= settings.AGENTLOOM_LIVE["catch_up_interval_s"]
+        missed = []
+        if idle and not self.finished:
+            missed = await database_sync_to_async(_read_events)(self.run_id, self.last_seq)
         async with self._sending:
-            if not self.finished:
+            await self._send_events(missed)
+            if len(missed) == _PAGE:
                 await self._send_from_database()
-            now = asyncio.get_running_loop().time()
             if now - self._last_ping >= settings.AGENTLOOM_LIVE["ping_interval_s"]:
                 self._last_ping = now
                 await self.send_json({"kind": "ping", "seq": self.last_seq})

@@ -13,6 +13,7 @@ periodic catch-up does) and reads the missing events from the database.
 """
 
 import asyncio
+import json
 import logging
 import threading
 from typing import Any
@@ -47,14 +48,38 @@ class _Outbox:
 
     async def _drain(self) -> None:
         while True:
-            group, message = await self.queue.get()
-            try:
-                await self.layer.group_send(group, message)
-            except Exception:
-                logger.warning("could not publish to %s", group, exc_info=True)
+            batch = [await self.queue.get()]
+            while not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            for group, message in _merged(batch):
+                try:
+                    await self.layer.group_send(group, message)
+                except Exception:
+                    logger.warning("could not publish to %s", group, exc_info=True)
 
     def put(self, group: str, message: dict[str, Any]) -> None:
         self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message))
+
+
+def _merged(batch: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """One message per run group for events that queued up (busy workers send fewer, larger)."""
+    merged: list[tuple[str, dict[str, Any]]] = []
+    by_group: dict[str, dict[str, Any]] = {}
+    for group, message in batch:
+        if message["type"] != "run.events":
+            merged.append((group, message))
+        elif group in by_group:
+            by_group[group]["events"] += message["events"]
+        else:
+            by_group[group] = {"type": "run.events", "events": list(message["events"])}
+            merged.append((group, by_group[group]))
+    return merged
+
+
+def event_frame(event: RunEvent) -> dict[str, Any]:
+    """An event as sockets send it, encoded once for all the sockets of a run."""
+    text = json.dumps({"kind": "event", **event.as_message()}, separators=(",", ":"))
+    return {"seq": event.seq, "type": event.type, "text": text}
 
 
 _lock = threading.Lock()
@@ -116,7 +141,7 @@ def publish_run_events(run: Run, events: list[RunEvent]) -> None:
         return
     outbox.put(
         run_group(run.pk),
-        {"type": "run.events", "events": [event.as_message() for event in events]},
+        {"type": "run.events", "events": [event_frame(event) for event in events]},
     )
     if any(event.type in RUN_STATE_EVENTS for event in events):
         outbox.put(

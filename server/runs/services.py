@@ -136,11 +136,14 @@ def create_run(
             )
             for node_id, node in graph.nodes.items()
         )
-        with locked_run(run.pk) as journal:
-            journal.emit("run.queued", trigger=trigger, version=version.number)
-            if _running_count(workspace.pk) < workspace.max_running_runs:
-                _start(journal, graph)
-    return journal.run
+        # The new row is invisible to every other transaction until this one
+        # commits, so it needs no lock: journal it directly.
+        journal = RunJournal(run=run)
+        journal.emit("run.queued", trigger=trigger, version=version.number)
+        if _running_count(workspace.pk) < workspace.max_running_runs:
+            _start(journal, graph)
+        journal.flush()
+    return run
 
 
 def _running_count(workspace_id: uuid.UUID) -> int:
@@ -333,17 +336,17 @@ def claim_node(run_id: Any, node_id: str, *, worker: str) -> Claim | None:
     )
 
 
-def _held(claim: Claim) -> Any:
-    """The node row, only while this claim still holds it."""
-    return NodeRun.objects.filter(
-        run_id=claim.run_id, node_id=claim.node_id, state=claim.held_state, attempt=claim.attempt
-    )
+def _expected(claim: Claim) -> dict[str, Any]:
+    return {"state": claim.held_state, "attempt": claim.attempt}
+
+
+def _still_held(claim: Claim) -> bool:
+    return statements.node_matches(claim.run_id, claim.node_id, _expected(claim))
 
 
 def _update_held(claim: Claim, **values: Any) -> bool:
     """Compare-and-set: change the node only while this claim still holds it."""
-    expected = {"state": claim.held_state, "attempt": claim.attempt}
-    return statements.update_node(claim.run_id, claim.node_id, expected, values)
+    return statements.update_node(claim.run_id, claim.node_id, _expected(claim), values)
 
 
 def heartbeat(claim: Claim) -> bool:
@@ -351,14 +354,10 @@ def heartbeat(claim: Claim) -> bool:
     return _update_held(claim, heartbeat_at=timezone.now())
 
 
-def is_still_held(claim: Claim) -> bool:
-    return _held(claim).exists()
-
-
 def record_tokens(claim: Claim, delta: str) -> bool:
     """Persist a coalesced batch of streamed text; False when the claim was lost."""
     with locked_run(claim.run_id) as journal:
-        if journal.run.state != RunState.RUNNING or not _held(claim).exists():
+        if journal.run.state != RunState.RUNNING or not _still_held(claim):
             return False
         journal.emit("node.token", claim.node_id, attempt=claim.attempt, delta=delta)
     return True

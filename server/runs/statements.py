@@ -98,6 +98,18 @@ def insert_events(events: list[RunEvent]) -> None:
             )
 
 
+def node_matches(run_id: Any, node_id: str, expected: Mapping[str, Any]) -> bool:
+    """Whether the node run still has ``expected`` (its state and attempt, say)."""
+    conditions = " AND ".join(f"{_column(NodeRun, n)} = %s" for n in expected)
+    params = [_run_id(run_id), node_id, *(_prep(NodeRun, n, v) for n, v in expected.items())]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM runs_noderun WHERE run_id = %s AND node_id = %s AND {conditions}",
+            params,
+        )
+        return cursor.fetchone() is not None
+
+
 def update_node(
     run_id: Any, node_id: str, expected: Mapping[str, Any], values: Mapping[str, Any]
 ) -> bool:

@@ -29,7 +29,7 @@ from server.runs.serializers import (
     RunListFilterSerializer,
     RunSerializer,
 )
-from server.workflows.selectors import workflows_for
+from server.workflows.selectors import runnable_workflows
 
 
 def _run_response(run: Any, status_code: int = status.HTTP_200_OK) -> Response:
@@ -42,7 +42,7 @@ class WorkflowRunsView(APIView):
 
     @extend_schema(request=RunCreateSerializer, responses={202: RunSerializer})
     def post(self, request: Request, workflow_id: str) -> Response:
-        workflow = get_object_or_404(workflows_for(request.user), pk=workflow_id)
+        workflow = get_object_or_404(runnable_workflows(request.user), pk=workflow_id)
         require_role(request.user, workflow.workspace_id, WRITE_ROLES)
         serializer = RunCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -62,7 +62,7 @@ class WorkflowEstimateView(APIView):
 
     @extend_schema(request=EstimateRequestSerializer, responses=serializers.DictField())
     def post(self, request: Request, workflow_id: str) -> Response:
-        workflow = get_object_or_404(workflows_for(request.user), pk=workflow_id)
+        workflow = get_object_or_404(runnable_workflows(request.user), pk=workflow_id)
         serializer = EstimateRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(

@@ -17,6 +17,13 @@ def workflows_for(user: Any) -> QuerySet[Workflow]:
     )
 
 
+def runnable_workflows(user: Any) -> QuerySet[Workflow]:
+    """The caller's workflows with just what starting a run needs (no document, tags, users)."""
+    return Workflow.objects.filter(workspace_id__in=workspace_ids_for(user)).only(
+        "id", "workspace_id", "name", "version"
+    )
+
+
 def workflow_list(
     user: Any, *, workspace: str | None = None, query: str | None = None, tag: str | None = None
 ) -> QuerySet[Workflow]:

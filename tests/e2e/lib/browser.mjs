@@ -89,6 +89,34 @@ export class Api {
     this.base = base;
   }
 
+  /** Session cookies of a login (to put into a browser context without going through the form). */
+  static async sessionCookies(username = "demo", password = "demo", base = baseUrl()) {
+    const csrfRes = await fetch(`${base}/api/v1/auth/csrf/`);
+    const jar = new Map();
+    const keep = (res) => {
+      for (const c of res.headers.getSetCookie()) {
+        const [kv] = c.split(";");
+        const i = kv.indexOf("=");
+        jar.set(kv.slice(0, i), kv.slice(i + 1));
+      }
+    };
+    keep(csrfRes);
+    const res = await fetch(`${base}/api/v1/auth/login/`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; "),
+        "X-CSRFToken": jar.get("csrftoken") ?? "",
+        Origin: base,
+        Referer: `${base}/`,
+      },
+      body: JSON.stringify({ username, password }),
+    });
+    if (!res.ok) throw new Error(`login failed: ${res.status}`);
+    keep(res);
+    return [...jar].map(([name, value]) => ({ name, value, url: base }));
+  }
+
   static async login(username = "demo", password = "demo", base = baseUrl()) {
     // Session login once to create a token (docs/api.md: POST tokens/ → key shown once).
     const csrfRes = await fetch(`${base}/api/v1/auth/csrf/`);
