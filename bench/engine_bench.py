@@ -103,7 +103,8 @@ def _control_workers(**worker_env: str) -> list[Any]:
 def _processes(**worker_env: str) -> tuple[list[Any], str]:
     from tests.support.processes import start_asgi, start_worker
 
-    server, base = start_asgi(workers=1)
+    # As `manage.py serve` runs it: two ASGI worker processes.
+    server, base = start_asgi(workers=2)
     # As `manage.py serve` runs them in production: warnings only, no per-task log lines.
     control = _control_workers(**worker_env)
     agents = start_worker(
@@ -245,12 +246,18 @@ SCENARIOS = {"chain": chain, "fanout": fanout, "makespan": makespan, "throughput
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenarios", nargs="*", default=list(SCENARIOS), choices=list(SCENARIOS))
+    parser.add_argument(
+        "scenarios", nargs="*", help=f"any of {', '.join(SCENARIOS)} (default: all)"
+    )
     args = parser.parse_args()
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    names = args.scenarios or list(SCENARIOS)
     deploy = deployment()
     processes, base = _processes()
     try:
-        for name in args.scenarios:
+        for name in names:
             SCENARIOS[name](deploy, base)
             sys.stdout.flush()
     finally:

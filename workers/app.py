@@ -42,6 +42,8 @@ app.conf.update(
     # before and after each task, so each node would pay for a new Postgres
     # connection; _recycle_database_connections below returns it to the pool.
     CELERY_DB_REUSE_MAX=1_000_000_000,
+    # No task has a rate limit: skip the bookkeeping for it on every message.
+    worker_disable_rate_limits=True,
 )
 # Tasks are imported by the worker at start; web processes publish by name only.
 app.autodiscover_tasks(["workers"], related_name="tasks")

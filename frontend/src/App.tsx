@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect } from "react";
+import { Suspense, useEffect } from "react";
 import {
   createBrowserRouter,
   Navigate,
@@ -9,6 +9,8 @@ import {
   useNavigate,
 } from "react-router";
 import { onUnauthorized } from "./api/client";
+import { api } from "./api/endpoints";
+import { preloadable, startEarly } from "./ui/preload";
 import { LoginPage } from "./pages/LoginPage";
 import { RunsPage } from "./pages/RunsPage";
 import { TemplatesPage } from "./pages/TemplatesPage";
@@ -17,9 +19,25 @@ import { useSession } from "./session/store";
 import { ErrorState, Spinner } from "./ui/states";
 import { Toasts } from "./ui/toasts";
 
-// The canvas pages carry React Flow and ELK: load them on demand.
-const EditorPage = lazy(() => import("./pages/EditorPage"));
-const RunPage = lazy(() => import("./pages/RunPage"));
+// The canvas pages carry React Flow and ELK: load them on demand, and at once when the browser
+// opened one of them (with the page's main request, while the session is being checked).
+const EditorPage = preloadable(() => import("./pages/EditorPage"));
+const RunPage = preloadable(() => import("./pages/RunPage"));
+
+function startPageEarly(pathname: string) {
+  const editor = /^\/workflows\/([0-9a-f-]{36})\/?$/.exec(pathname);
+  if (editor) {
+    void EditorPage.preload().catch(() => undefined);
+    startEarly(`workflow:${editor[1]}`, () => api.getWorkflow(editor[1]!));
+    return;
+  }
+  const run = /^\/runs\/([0-9a-f-]{36})\/?$/.exec(pathname);
+  if (run) {
+    void RunPage.preload().catch(() => undefined);
+    startEarly(`run:${run[1]}`, () => api.getRun(run[1]!));
+  }
+}
+if (typeof window !== "undefined") startPageEarly(window.location.pathname);
 
 function RequireAuth() {
   const status = useSession((s) => s.status);

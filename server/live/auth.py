@@ -59,6 +59,6 @@ class TokenAuthMiddleware:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         key = token_key(scope)
         if key is not None:
-            user = await database_sync_to_async(user_for_token_key)(key)
+            user = await database_sync_to_async(user_for_token_key, thread_sensitive=False)(key)
             scope = {**scope, "user": user or AnonymousUser(), "auth_by_token": True}
         return await self.app(scope, receive, send)

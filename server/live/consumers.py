@@ -12,6 +12,7 @@ catch-up does the same for messages lost outright (a Redis restart).
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,6 +34,19 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_REQUEST = 4400
 
 _TERMINAL_EVENTS = frozenset({"run.succeeded", "run.failed", "run.cancelled"})
+
+
+def in_thread_pool(read: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """Run a self-contained database read on the thread pool.
+
+    Channels' default puts every consumer's database calls on one shared thread,
+    so a hundred sockets opening at once would queue behind each other's
+    replays, and so would the live events waiting on them. These reads need no
+    thread affinity: each borrows a pooled connection and gives it back.
+    """
+    return database_sync_to_async(read, thread_sensitive=False)
+
+
 _PAGE = 1000
 
 
@@ -95,7 +109,7 @@ class RunEventsConsumer(_AuthenticatedConsumer):
         if after is None:
             await self._refuse(CLOSE_BAD_REQUEST)
             return
-        run = await database_sync_to_async(self._visible_run)(run_id)
+        run = await in_thread_pool(self._visible_run)(run_id)
         if run is None:
             await self._refuse(CLOSE_NOT_FOUND)
             return
@@ -138,7 +152,7 @@ class RunEventsConsumer(_AuthenticatedConsumer):
     async def _send_from_database(self, before: int | None = None) -> None:
         """Send stored events after ``last_seq`` (and before ``before``), page by page."""
         while True:
-            page = await database_sync_to_async(_read_events)(self.run_id, self.last_seq, before)
+            page = await in_thread_pool(_read_events)(self.run_id, self.last_seq, before)
             await self._send_events(page)
             if len(page) < _PAGE:
                 return
@@ -164,7 +178,7 @@ class RunEventsConsumer(_AuthenticatedConsumer):
         idle = now - self._last_live >= settings.AGENTLOOM_LIVE["catch_up_interval_s"]
         missed = []
         if idle and not self.finished:
-            missed = await database_sync_to_async(_read_events)(self.run_id, self.last_seq)
+            missed = await in_thread_pool(_read_events)(self.run_id, self.last_seq)
         async with self._sending:
             await self._send_events(missed)
             if len(missed) == _PAGE:
@@ -180,7 +194,7 @@ class WorkspaceRunsConsumer(_AuthenticatedConsumer):
     async def connect(self) -> None:
         if not await self._check_caller():
             return
-        workspace_ids = await database_sync_to_async(workspace_ids_for)(self.scope["user"])
+        workspace_ids = await in_thread_pool(workspace_ids_for)(self.scope["user"])
         self._groups = [workspace_group(w) for w in workspace_ids]
         for group in self._groups:
             await self.channel_layer.group_add(group, self.channel_name)

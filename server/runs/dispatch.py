@@ -73,6 +73,8 @@ def _redis_broker() -> redis.Redis | None:
 
 
 def send_node_tasks(tasks: list[NodeTask]) -> None:
+    if not tasks:
+        return
     broker = _redis_broker()
     if broker is None:
         with app.producer_or_acquire() as producer:

@@ -27,6 +27,7 @@ from server.accounts.models import Workspace
 from server.core.errors import ApiError, Conflict
 from server.core.limits import engine_limits
 from server.runs import statements
+from server.runs.dispatch import send_node_tasks
 from server.runs.graphs import graph_for_version
 from server.runs.journal import NodeTask, RunJournal, locked_run
 from server.runs.models import (
@@ -165,7 +166,15 @@ def _start(journal: RunJournal, graph: Graph) -> None:
 
 
 def start_queued_runs(workspace_id: uuid.UUID) -> int:
-    """Start the oldest waiting runs of a workspace while it has room; how many started."""
+    """Start the oldest waiting runs of a workspace while it has room; how many started.
+
+    Called after every run ends, so it first looks, without a lock, whether any
+    run waits at all: the workspace row is also what every new run locks. A run
+    queued in the instant between that look and its commit is started by the
+    next run to end, or by the reaper.
+    """
+    if not Run.objects.filter(workspace_id=workspace_id, state=RunState.QUEUED).exists():
+        return 0
     with transaction.atomic():
         workspace = Workspace.objects.select_for_update().get(pk=workspace_id)
         room = workspace.max_running_runs - _running_count(workspace_id)
@@ -273,67 +282,59 @@ def _skip(journal: RunJournal, node_id: str, reason: str) -> None:
 def claim_node(run_id: Any, node_id: str, *, worker: str) -> Claim | None:
     """Take a delivered node task, or None if it is a duplicate or its run has stopped.
 
-    Agent nodes move to ``running`` and heartbeat. Control nodes are held in
-    ``queued`` while they compute (milliseconds) and move to their final state
-    in one transaction; if their worker dies, the reaper re-sends them.
+    Agent nodes move to ``running`` (a retrying one through ``queued``, a new
+    attempt) and heartbeat. Control nodes are held in ``queued`` while they
+    compute (milliseconds) and move to their final state in one transaction;
+    if their worker dies, the reaper re-sends them.
     """
     row = statements.claim_row(run_id, node_id)
     if row is None or row["run_state"] != RunState.RUNNING:
         return None
-    run = row
-    agent = row["node_type"] in AGENT_TYPES
-    if row["state"] == NodeState.QUEUED and not agent:
+
+    def claim(attempt: int, held_state: str, started_at: datetime) -> Claim:
         return Claim(
             run_id=run_id,
             node_id=node_id,
             node_type=row["node_type"],
-            attempt=row["attempt"],
-            held_state=NodeState.QUEUED,
-            version_id=run["version_id"],
-            run_inputs=run["inputs"],
-            resumed_from_id=run["resumed_from_id"],
-            started_at=timezone.now(),
+            attempt=attempt,
+            held_state=held_state,
+            version_id=row["version_id"],
+            run_inputs=row["inputs"],
+            resumed_from_id=row["resumed_from_id"],
+            started_at=started_at,
             worker=worker,
         )
+
+    if row["node_type"] not in AGENT_TYPES:
+        if row["state"] != NodeState.QUEUED:
+            return None
+        return claim(row["attempt"], NodeState.QUEUED, timezone.now())
     if row["state"] not in (NodeState.QUEUED, NodeState.RETRYING):
         return None
+    retrying = row["state"] == NodeState.RETRYING
+    attempt = row["attempt"] + 1 if retrying else row["attempt"]
     with locked_run(run_id) as journal:
         if journal.run.state != RunState.RUNNING:
             return None
-        node = (
-            NodeRun.objects.filter(run_id=run_id, node_id=node_id).values("state", "attempt").get()
+        taken = statements.update_node(
+            run_id,
+            node_id,
+            {"state": row["state"], "attempt": row["attempt"]},
+            {
+                "state": NodeState.RUNNING,
+                "attempt": attempt,
+                "started_at": journal.now,
+                "heartbeat_at": journal.now,
+                "worker": worker,
+                "retry_at": None,
+            },
         )
-        attempt = node["attempt"]
-        if node["state"] == NodeState.RETRYING:
-            attempt += 1
+        if not taken:
+            return None
+        if retrying:
             journal.emit("node.queued", node_id, attempt=attempt)
-        elif node["state"] != NodeState.QUEUED:
-            return None
-        updated = NodeRun.objects.filter(
-            run_id=run_id, node_id=node_id, state=node["state"], attempt=node["attempt"]
-        ).update(
-            state=NodeState.RUNNING,
-            attempt=attempt,
-            started_at=journal.now,
-            heartbeat_at=journal.now,
-            worker=worker,
-            retry_at=None,
-        )
-        if not updated:
-            return None
         journal.emit("node.started", node_id, attempt=attempt, worker=worker)
-    return Claim(
-        run_id=run_id,
-        node_id=node_id,
-        node_type=row["node_type"],
-        attempt=attempt,
-        held_state=NodeState.RUNNING,
-        version_id=run["version_id"],
-        run_inputs=run["inputs"],
-        resumed_from_id=run["resumed_from_id"],
-        started_at=journal.now,
-        worker=worker,
-    )
+    return claim(attempt, NodeState.RUNNING, journal.now)
 
 
 def _expected(claim: Claim) -> dict[str, Any]:
@@ -734,26 +735,13 @@ def reap(now: datetime | None = None) -> ReapReport:
         state=NodeState.RUNNING,
         heartbeat_at__lt=now - timedelta(seconds=config["heartbeat_timeout_s"]),
         run__state=RunState.RUNNING,
-    ).values_list("run_id", "node_id", "attempt", "lost_workers")
-    for run_id, node_id, attempt, lost in stale:
+    ).values_list("run_id", "node_id", "node_type", "attempt", "lost_workers")
+    for run_id, node_id, node_type, attempt, lost in stale:
         if lost + 1 >= config["max_lost_workers"]:
             report.failed_lost += _fail_lost_node(run_id, node_id, attempt)
         else:
-            report.requeued_lost += _requeue_lost_node(run_id, node_id, attempt)
-    resend_before = now - timedelta(seconds=config["redispatch_after_s"])
-    overdue = NodeRun.objects.filter(
-        Q(state=NodeState.QUEUED, dispatched_at__lt=resend_before)
-        | Q(state=NodeState.RETRYING, retry_at__lt=resend_before),
-        run__state=RunState.RUNNING,
-    ).values_list("run_id", "node_id", "node_type", "pk")
-    for run_id, node_id, node_type, pk in overdue:
-        if NodeRun.objects.filter(pk=pk, state__in=[NodeState.QUEUED, NodeState.RETRYING]).update(
-            dispatched_at=now
-        ):
-            from server.runs.dispatch import send_node_tasks
-
-            send_node_tasks([NodeTask(str(run_id), node_id, queue_for(node_type))])
-            report.resent += 1
+            report.requeued_lost += _requeue_lost_node(run_id, node_id, node_type, attempt)
+    report.resent = _resend_overdue(now - timedelta(seconds=config["redispatch_after_s"]), now)
     for run_id in Run.objects.filter(state=RunState.RUNNING, deadline_at__lt=now).values_list(
         "pk", flat=True
     ):
@@ -764,7 +752,23 @@ def reap(now: datetime | None = None) -> ReapReport:
     return report
 
 
-def _requeue_lost_node(run_id: Any, node_id: str, attempt: int) -> int:
+def _resend_overdue(sent_before: datetime, now: datetime) -> int:
+    """Publish again the tasks of nodes that should have started long ago."""
+    overdue = Q(state=NodeState.QUEUED, dispatched_at__lt=sent_before) | Q(
+        state=NodeState.RETRYING, retry_at__lt=sent_before
+    )
+    with transaction.atomic():
+        rows = list(
+            NodeRun.objects.select_for_update(skip_locked=True)
+            .filter(overdue, run__state=RunState.RUNNING)
+            .values_list("pk", "run_id", "node_id", "node_type")
+        )
+        NodeRun.objects.filter(pk__in=[pk for pk, *_ in rows]).update(dispatched_at=now)
+    send_node_tasks([NodeTask(str(run), node, queue_for(kind)) for _, run, node, kind in rows])
+    return len(rows)
+
+
+def _requeue_lost_node(run_id: Any, node_id: str, node_type: str, attempt: int) -> int:
     with locked_run(run_id) as journal:
         updated = NodeRun.objects.filter(
             run_id=run_id, node_id=node_id, state=NodeState.RUNNING, attempt=attempt
@@ -778,9 +782,6 @@ def _requeue_lost_node(run_id: Any, node_id: str, attempt: int) -> int:
         )
         if not updated:
             return 0
-        node_type = NodeRun.objects.values_list("node_type", flat=True).get(
-            run_id=run_id, node_id=node_id
-        )
         journal.emit(
             "node.log",
             node_id,

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from server.core.management.commands.serve import worker_command
+
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = Path(os.environ.get("AGENTLOOM_VAR_DIR", "/tmp/agentloom-tests")) / "logs"
 
@@ -110,27 +112,9 @@ def start_worker(
     Tests give beat a file schedule rather than the database scheduler,
     because they empty the database between tests.
     """
-    args = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.app",
-        "worker",
-        "-Q",
-        queues,
-        "--pool",
-        pool,
-        "--concurrency",
-        str(concurrency),
-        "-n",
-        f"{name}-{time.time_ns()}@%h",
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
+    args = worker_command(
+        queues, pool, concurrency, name=f"{name}-{time.time_ns()}", loglevel=loglevel
+    )
     if beat:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         args += [

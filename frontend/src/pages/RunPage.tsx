@@ -27,6 +27,7 @@ import { LogsPanel } from "../run/LogsPanel";
 import { Elapsed, HandoffInspector, NodeDetails } from "../run/panels";
 import { RunEdge } from "../run/RunEdge";
 import { RunNode } from "../run/RunNode";
+import { LodContext, TinyEdges, edgesForLod, useLodFromStore } from "../editor/components/lod";
 import { Timeline } from "../run/Timeline";
 import { Dialog } from "../ui/Dialog";
 import { formatCost, formatTime, formatTokens, preview } from "../ui/format";
@@ -34,6 +35,7 @@ import { ErrorState, Spinner } from "../ui/states";
 import { StateBadge } from "../ui/StateBadge";
 import { toast } from "../ui/toasts";
 import { useFetch } from "../ui/useFetch";
+import { takeEarly } from "../ui/preload";
 
 const nodeTypes: NodeTypes = Object.fromEntries([...NODE_TYPES, UNKNOWN_NODE_TYPE].map((t) => [t, RunNode]));
 const edgeTypes: EdgeTypes = { [EDGE_TYPE]: RunEdge };
@@ -46,7 +48,7 @@ export default function RunPage() {
   const { id = "" } = useParams();
   const [attempt, setAttempt] = useState(0);
   const loaded = useFetch<{ run: RunDetail; version: VersionDetail }>(`${id}#${attempt}`, async (signal) => {
-    const run = await api.getRun(id, signal);
+    const run = (attempt === 0 ? await takeEarly<RunDetail>(`run:${id}`) : null) ?? (await api.getRun(id, signal));
     const version = await api.version(run.workflow, run.version);
     return { run, version };
   });
@@ -120,6 +122,7 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
   const nodeIds = useMemo(() => flow.nodes.map((n) => n.id), [flow]);
   const labels = useMemo(() => new Map(flow.nodes.map((n) => [n.id, n.data.label || n.id])), [flow]);
   const selEdge = selection?.kind === "edge" ? flow.edges.find((e) => e.id === selection.id) : undefined;
+  const lod = useLodFromStore();
 
   return (
     <RunStoreContext.Provider value={store}>
@@ -128,10 +131,11 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
         <RunHeader run={detail} workflowName={version.document.name} labels={labels} onRefresh={refresh} />
         <div className="run-body">
           <div className="run-center">
-            <div className="canvas" data-testid="run-canvas">
+            <div className={`canvas lod-${lod}`} data-testid="run-canvas">
+              <LodContext.Provider value={lod}>
               <ReactFlow<FlowNode, FlowEdge>
                 nodes={nodes}
-                edges={edges}
+                edges={edgesForLod(edges, lod)}
                 onNodesChange={onNodesChange}
                 onEdgesChange={onEdgesChange}
                 nodeTypes={nodeTypes}
@@ -152,9 +156,11 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
                 proOptions={PRO_OPTIONS}
               >
                 <Background gap={20} size={1} />
+                {lod === "tiny" && <TinyEdges nodes={nodes} edges={edges} />}
                 <MiniMap<FlowNode> pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" />
                 <Controls showInteractive={false} />
               </ReactFlow>
+              </LodContext.Provider>
             </div>
             <div className="run-bottom">
               <div className="tabs" role="tablist" aria-label="Run details">

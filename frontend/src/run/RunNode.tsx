@@ -3,7 +3,7 @@ import { memo } from "react";
 import { nodeTypeInfo } from "../doc/catalog";
 import { SOURCE_HANDLE_ID, TARGET_HANDLE_ID, type FlowNode } from "../doc/convert";
 import { useFarZoom } from "../editor/components/lod";
-import { FarNode, NodeShell } from "../editor/components/NodeShell";
+import { FarNode, NodeShell, StaticHandles } from "../editor/components/NodeShell";
 import { formatDuration } from "../ui/format";
 import { useRunView } from "./context";
 
@@ -25,12 +25,11 @@ const FarRunNode = memo(function FarRunNode({ id, color, label, selected, hasTar
   const state = useRunView((s) => s.nodes[id]?.state ?? "pending");
   return (
     <>
-      {hasTarget && <Handle type="target" position={Position.Left} id={TARGET_HANDLE_ID} isConnectable={false} />}
       <FarNode id={id} color={color} label={label} selected={selected} state={state} />
       <span className="sr-only" data-testid={`node-state-${id}`} data-state={state}>
         {state}
       </span>
-      {hasSource && <Handle type="source" position={Position.Right} id={SOURCE_HANDLE_ID} isConnectable={false} />}
+      <StaticHandles nodeId={id} target={hasTarget} source={hasSource} />
     </>
   );
 });

@@ -32,13 +32,10 @@ export const useSession = create<SessionState>((set) => ({
 
   async init() {
     set({ status: "loading", error: null });
+    // The CSRF cookie and the session check in parallel (me/ is a GET: it needs no token).
+    const csrf = api.csrf().catch(() => undefined); // the cookie may already be there; me/ decides
     try {
-      await api.csrf();
-    } catch {
-      /* the cookie may already be there; me/ decides */
-    }
-    try {
-      const me = await api.me();
+      const [me] = await Promise.all([api.me(), csrf]);
       set({ status: "ready", me, workspaceId: pickWorkspace(me) });
     } catch (err) {
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) set({ status: "anonymous", me: null });

@@ -11,13 +11,14 @@ import {
   type NodeTypes,
   type OnConnectEnd,
 } from "@xyflow/react";
-import { memo, useCallback, type DragEvent } from "react";
+import { memo, useCallback, useMemo, type DragEvent } from "react";
 import { isKnownType, nodeTypeInfo } from "../../doc/catalog";
 import { EDGE_TYPE, UNKNOWN_NODE_TYPE, type FlowEdge, type FlowNode } from "../../doc/convert";
 import { NODE_TYPES, type NodeType } from "../../doc/types";
 import { editorStore, useEditor } from "../store";
 import { EditorEdge } from "./EditorEdge";
 import { EditorNode } from "./EditorNode";
+import { LodContext, TinyEdges, edgesForLod, useLodFromStore } from "./lod";
 
 export const PALETTE_MIME = "application/x-agentloom-node";
 
@@ -56,6 +57,9 @@ export const Canvas = memo(function Canvas({ fitOnMount = true }: { fitOnMount?:
   const onEdgesChange = useEditor((s) => s.onEdgesChange);
   const connect = useEditor((s) => s.connect);
   const { screenToFlowPosition } = useReactFlow();
+  const lod = useLodFromStore();
+  const byEdge = useEditor((s) => s.problemIndex.byEdge);
+  const problemEdges = useMemo(() => new Set(Object.keys(byEdge)), [byEdge]);
 
   const isValidConnection: IsValidConnection<FlowEdge> = useCallback(
     (c) => editorStore.getState().checkConnection({ source: c.source, target: c.target }).ok,
@@ -91,10 +95,11 @@ export const Canvas = memo(function Canvas({ fitOnMount = true }: { fitOnMount?:
   );
 
   return (
-    <div className="canvas" data-testid="editor-canvas" onDragOver={onDragOver} onDrop={onDrop}>
+    <div className={`canvas lod-${lod}`} data-testid="editor-canvas" onDragOver={onDragOver} onDrop={onDrop}>
+      <LodContext.Provider value={lod}>
       <ReactFlow<FlowNode, FlowEdge>
         nodes={nodes}
-        edges={edges}
+        edges={edgesForLod(edges, lod)}
         nodeTypes={nodeTypes}
         edgeTypes={edgeTypes}
         defaultEdgeOptions={defaultEdgeOptions}
@@ -117,10 +122,12 @@ export const Canvas = memo(function Canvas({ fitOnMount = true }: { fitOnMount?:
         proOptions={PRO_OPTIONS}
       >
         <Background gap={20} size={1} />
-        <MiniMap<FlowNode> pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" />
+        {lod === "tiny" && <TinyEdges nodes={nodes} edges={edges} problemEdges={problemEdges} />}
+        {null}
         <Controls showInteractive={false} aria-label="Zoom controls" />
         <ConnectionHint />
       </ReactFlow>
+      </LodContext.Provider>
     </div>
   );
 });

@@ -4,7 +4,7 @@ import { nodeTypeInfo } from "../../doc/catalog";
 import { SOURCE_HANDLE_ID, TARGET_HANDLE_ID, type FlowNode } from "../../doc/convert";
 import { useEditor } from "../store";
 import { useFarZoom } from "./lod";
-import { FarNode, NodeShell } from "./NodeShell";
+import { FarNode, NodeShell, StaticHandles } from "./NodeShell";
 
 function ProblemBadge({ id }: { id: string }) {
   const problems = useEditor((s) => s.problemIndex.byNode[id]);
@@ -31,9 +31,8 @@ export const EditorNode = memo(function EditorNode({ id, type, data, selected }:
   if (far) {
     return (
       <>
-        {info.hasTarget && <Handle type="target" position={Position.Left} id={TARGET_HANDLE_ID} />}
         <FarNode id={id} color={info.color} label={data.label} selected={selected} />
-        {info.hasSource && <Handle type="source" position={Position.Right} id={SOURCE_HANDLE_ID} />}
+        <StaticHandles nodeId={id} target={info.hasTarget} source={info.hasSource} />
       </>
     );
   }

@@ -50,6 +50,20 @@ export const NodeShell = memo(function NodeShell({
   );
 });
 
+/**
+ * Handles of a zoomed-out node: plain elements with React Flow's classes and data attributes, so it
+ * measures them as usual (edges keep their ends), without the store subscriptions of <Handle>. They
+ * are hidden (CSS), so nothing can be connected from that far out: zoom in to connect.
+ */
+export function StaticHandles({ nodeId, target, source }: { nodeId: string; target: boolean; source: boolean }) {
+  return (
+    <>
+      {target && <div className="react-flow__handle react-flow__handle-left target static-handle" data-handleid="in" data-nodeid={nodeId} data-handlepos="left" />}
+      {source && <div className="react-flow__handle react-flow__handle-right source static-handle" data-handleid="out" data-nodeid={nodeId} data-handlepos="right" />}
+    </>
+  );
+}
+
 /** The zoomed-out body: a coloured box with the label, nothing else to lay out or paint. */
 export const FarNode = memo(function FarNode({ id, color, label, selected, state }: { id: string; color: string; label: string; selected?: boolean | undefined; state?: string | undefined }) {
   return (

@@ -19,6 +19,22 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 
+def worker_command(
+    queues: str, pool: str, concurrency: int, *, name: str | None = None, loglevel: str = "WARNING"
+) -> list[str]:
+    """The command line of a Celery worker process for the given queues.
+
+    Gossip, mingle and worker heartbeats are off: Agentloom never uses them
+    (its own node heartbeats live in the database), and they cost messages.
+    """
+    return [
+        sys.executable, "-m", "celery", "-A", "workers.app", "worker",
+        "-Q", queues, "--pool", pool, "--concurrency", str(concurrency),
+        "-n", f"{name or queues.replace(',', '-')}@%h", "--loglevel", loglevel,
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+
+
 class Command(BaseCommand):
     help = "Serve Agentloom (API, workers and beat) in the foreground."
 
@@ -77,42 +93,12 @@ class Command(BaseCommand):
                 "--log-level",
                 "warning",
             ],
-            "worker-agents": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "workers.app",
-                "worker",
-                "-Q",
-                "agents",
-                "--pool",
-                "threads",
-                "--concurrency",
-                os.environ.get("AGENTS_CONCURRENCY", "32"),
-                "-n",
-                "agents@%h",
-                "--loglevel",
-                "WARNING",
-            ],
-            "worker-control": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "workers.app",
-                "worker",
-                "-Q",
-                "control",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                os.environ.get("CONTROL_CONCURRENCY", "2"),
-                "-n",
-                "control@%h",
-                "--loglevel",
-                "WARNING",
-            ],
+            "worker-agents": worker_command(
+                "agents", "threads", int(os.environ.get("AGENTS_CONCURRENCY", "32"))
+            ),
+            "worker-control": worker_command(
+                "control", "prefork", int(os.environ.get("CONTROL_CONCURRENCY", "2"))
+            ),
             "beat": [python, "-m", "celery", "-A", "workers.app", "beat", "--loglevel", "WARNING"],
         }
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
