@@ -160,25 +160,26 @@ function instrument() {
       const els = document.querySelectorAll(".react-flow__node");
       if (m && els.length) {
         const [tx, ty, z] = [Number(m[1]), Number(m[2]), Number(m[3])];
+        // Cheap enough to run every frame: no per-node layout reads (one node gives the size).
         const byId = new Map();
+        for (const el of els) byId.set(el.getAttribute("data-id"), el);
         let w = 0;
         let h = 0;
-        for (const el of els) {
-          byId.set(el.getAttribute("data-id"), el);
-          if (!w && el.style.visibility !== "hidden" && el.offsetWidth) [w, h] = [el.offsetWidth, el.offsetHeight];
-        }
+        for (const el of els)
+          if (el.style.visibility !== "hidden") {
+            [w, h] = [el.offsetWidth, el.offsetHeight];
+            break;
+          }
         const r = pane.getBoundingClientRect();
         let ok = w > 0;
         let visible = 0;
         for (let i = 0; ok && i < exp.length; i++) {
           const [id, x, y] = exp[i];
-          const el = byId.get(id);
-          const nw = el?.offsetWidth || w;
-          const nh = el?.offsetHeight || h;
           const sx = tx + x * z;
           const sy = ty + y * z;
-          if (sx + nw * z < 0 || sy + nh * z < 0 || sx > r.width || sy > r.height) continue;
+          if (sx + w * z < 0 || sy + h * z < 0 || sx > r.width || sy > r.height) continue;
           visible++;
+          const el = byId.get(id);
           if (!el || el.style.visibility === "hidden") ok = false;
         }
         const key = `${tx},${ty},${z},${els.length}`;

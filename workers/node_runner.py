@@ -14,10 +14,10 @@ from django.conf import settings
 from django.db import connection
 
 from server.core.limits import engine_limits
-from server.runs import graphs, selectors, services
+from server.runs import pinned, selectors, services
 from server.runs.dispatch import run_stop_signalled
-from server.runs.graphs import graph_for_version
 from server.runs.outputs import StoredOutput, preview, store_output
+from server.runs.pinned import graph_for_version
 from workers.engine.document import AGENT_TYPES, Graph
 from workers.engine.expressions import ExpressionError
 from workers.engine.hashing import input_hash
@@ -36,8 +36,8 @@ def run_node(run_id: str, node_id: str, *, worker: str) -> None:
     graph = graph_for_version(claim.version_id)
     node_input: Any = None
     try:
-        node_input = selectors.node_input(claim.run_id, graph, node_id, claim.run_inputs)
-        config_hash = graphs.config_hash(claim.version_id, node_id)
+        node_input = selectors.node_input(graph, node_id, claim.sources, claim.run_inputs)
+        config_hash = pinned.config_hash(claim.version_id, node_id)
         hash_of_input = input_hash(node_input)
         reused = selectors.reusable_output(
             claim.resumed_from_id, node_id, config_hash, hash_of_input

@@ -139,9 +139,21 @@ class RunEventsConsumer(_AuthenticatedConsumer):
             pk=run_id, workspace_id__in=workspace_ids_for(self.scope["user"])
         ).first()
 
-    async def _send_events(self, events: list[dict[str, Any]]) -> None:
-        """Send event frames past ``last_seq``, in order, each once."""
+    async def _send_events(self, events: list[dict[str, Any]], *, repair: bool = True) -> None:
+        """Send event frames past ``last_seq``, in order, each once.
+
+        An event ahead of the next expected ``seq`` (messages from two workers
+        can cross, and a busy publisher merges several transactions into one
+        message) first makes the socket read the missing ones from the
+        database, where every earlier event already is: it committed first.
+        """
         for event in events:
+            if event["seq"] > self.last_seq + 1:
+                if not repair:
+                    # The stored log has no holes; stop rather than send past one.
+                    logger.warning("run %s: stored events skip %s", self.run_id, self.last_seq + 1)
+                    return
+                await self._send_from_database(before=event["seq"])
             if event["seq"] <= self.last_seq:
                 continue
             await self.send(text_data=event["text"])
@@ -153,7 +165,7 @@ class RunEventsConsumer(_AuthenticatedConsumer):
         """Send stored events after ``last_seq`` (and before ``before``), page by page."""
         while True:
             page = await in_thread_pool(_read_events)(self.run_id, self.last_seq, before)
-            await self._send_events(page)
+            await self._send_events(page, repair=False)
             if len(page) < _PAGE:
                 return
 
@@ -161,10 +173,7 @@ class RunEventsConsumer(_AuthenticatedConsumer):
         """A batch of committed events from the publisher."""
         self._last_live = asyncio.get_running_loop().time()
         async with self._sending:
-            events = message["events"]
-            if events and events[0]["seq"] > self.last_seq + 1:
-                await self._send_from_database(before=events[0]["seq"])
-            await self._send_events(events)
+            await self._send_events(message["events"])
 
     async def on_tick(self) -> None:
         """Catch up on messages the pub/sub lost, and ping now and then.
@@ -180,7 +189,7 @@ class RunEventsConsumer(_AuthenticatedConsumer):
         if idle and not self.finished:
             missed = await in_thread_pool(_read_events)(self.run_id, self.last_seq)
         async with self._sending:
-            await self._send_events(missed)
+            await self._send_events(missed, repair=False)
             if len(missed) == _PAGE:
                 await self._send_from_database()
             if now - self._last_ping >= settings.AGENTLOOM_LIVE["ping_interval_s"]:

@@ -4,7 +4,7 @@ from dataclasses import asdict
 from typing import Any
 
 from server.core.errors import ApiError
-from server.runs.graphs import graph_for_version
+from server.runs.pinned import graph_for_version
 from server.workflows.models import Workflow, WorkflowVersion
 from workers.engine.budget import estimate_run
 from workers.llm.catalog import model_price

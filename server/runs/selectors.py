@@ -1,13 +1,14 @@
 """Reads of runs: what a node receives, what a resumed run can keep, what a user may see."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Count, QuerySet
 
 from server.accounts.selectors import workspace_ids_for
-from server.runs import statements
 from server.runs.models import NodeRun, NodeState, Run
 from server.runs.outputs import StoredOutput, load_output
+from server.runs.statements import NodeRow
 from workers.engine.document import Graph
 from workers.engine.scheduling import build_node_input
 
@@ -29,21 +30,24 @@ def node_counts(run_ids: list[Any]) -> dict[Any, dict[str, int]]:
     return counts
 
 
-def node_input(run_id: Any, graph: Graph, node_id: str, run_inputs: Any) -> dict[str, Any]:
-    """The input object of SPEC §2: the values of the taken incoming edges, plus ``run``."""
-    incoming = graph.in_edges(node_id)
-    sources = statements.succeeded_sources(run_id, {edge.source for edge in incoming})
+def node_input(
+    graph: Graph, node_id: str, sources: Mapping[str, NodeRow], run_inputs: Any
+) -> dict[str, Any]:
+    """The input object of SPEC §2: the values of the taken incoming edges, plus ``run``.
+
+    ``sources`` are the node's succeeded predecessors, as its claim read them.
+    """
     outputs: dict[str, Any] = {}
     edge_values: dict[str, Any] = {}
-    for edge in incoming:
+    for edge in graph.in_edges(node_id):
         source = sources.get(edge.source)
-        if source is None or edge.id not in source[2]:
+        if source is None or edge.id not in source.taken_out:
             continue
-        if edge.id in source[3]:
-            edge_values[edge.id] = source[3][edge.id]
+        if edge.id in source.edge_values:
+            edge_values[edge.id] = source.edge_values[edge.id]
             continue
         if edge.source not in outputs:
-            outputs[edge.source] = load_output(source[0], source[1])
+            outputs[edge.source] = load_output(source.output, source.artifact_id)
         edge_values[edge.id] = outputs[edge.source]
     return build_node_input(graph, node_id, edge_values, run_inputs)
 

@@ -14,7 +14,7 @@ import logging
 import random
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,6 @@ from server.core.errors import ApiError, Conflict
 from server.core.limits import engine_limits
 from server.runs import statements
 from server.runs.dispatch import send_node_tasks
-from server.runs.graphs import graph_for_version
 from server.runs.journal import NodeTask, RunJournal, locked_run
 from server.runs.models import (
     LIVE_NODE_STATES,
@@ -39,6 +38,7 @@ from server.runs.models import (
     Trigger,
 )
 from server.runs.outputs import StoredOutput, preview
+from server.runs.pinned import graph_for_version, run_constants
 from server.workflows.models import Workflow, WorkflowVersion
 from workers.engine.budget import budget_exceeded
 from workers.engine.document import AGENT_TYPES, Graph
@@ -84,6 +84,7 @@ class Claim:
     resumed_from_id: uuid.UUID | None
     started_at: datetime
     worker: str
+    sources: Mapping[str, statements.NodeRow] = field(default_factory=dict)
 
 
 # --- creating and starting runs ------------------------------------------------
@@ -285,41 +286,54 @@ def claim_node(run_id: Any, node_id: str, *, worker: str) -> Claim | None:
     Agent nodes move to ``running`` (a retrying one through ``queued``, a new
     attempt) and heartbeat. Control nodes are held in ``queued`` while they
     compute (milliseconds) and move to their final state in one transaction;
-    if their worker dies, the reaper re-sends them.
+    if their worker dies, the reaper re-sends them. The node's sources are read
+    with it, so the node's input needs no query of its own.
     """
-    row = statements.claim_row(run_id, node_id)
-    if row is None or row["run_state"] != RunState.RUNNING:
+    constants = run_constants(run_id)
+    if constants is None:
         return None
+    graph = graph_for_version(constants.version_id)
+    source_ids = {edge.source for edge in graph.in_edges(node_id)}
+    run_state, rows = statements.node_rows(run_id, [node_id, *source_ids])
+    row = rows.get(node_id)
+    if row is None or run_state != RunState.RUNNING:
+        return None
+    sources = {
+        source: rows[source]
+        for source in source_ids
+        if source in rows and rows[source].state == NodeState.SUCCEEDED
+    }
 
     def claim(attempt: int, held_state: str, started_at: datetime) -> Claim:
         return Claim(
             run_id=run_id,
             node_id=node_id,
-            node_type=row["node_type"],
+            node_type=row.node_type,
             attempt=attempt,
             held_state=held_state,
-            version_id=row["version_id"],
-            run_inputs=row["inputs"],
-            resumed_from_id=row["resumed_from_id"],
+            version_id=constants.version_id,
+            run_inputs=constants.inputs,
+            resumed_from_id=constants.resumed_from_id,
             started_at=started_at,
             worker=worker,
+            sources=sources,
         )
 
-    if row["node_type"] not in AGENT_TYPES:
-        if row["state"] != NodeState.QUEUED:
+    if row.node_type not in AGENT_TYPES:
+        if row.state != NodeState.QUEUED:
             return None
-        return claim(row["attempt"], NodeState.QUEUED, timezone.now())
-    if row["state"] not in (NodeState.QUEUED, NodeState.RETRYING):
+        return claim(row.attempt, NodeState.QUEUED, timezone.now())
+    if row.state not in (NodeState.QUEUED, NodeState.RETRYING):
         return None
-    retrying = row["state"] == NodeState.RETRYING
-    attempt = row["attempt"] + 1 if retrying else row["attempt"]
+    retrying = row.state == NodeState.RETRYING
+    attempt = row.attempt + 1 if retrying else row.attempt
     with locked_run(run_id) as journal:
         if journal.run.state != RunState.RUNNING:
             return None
         taken = statements.update_node(
             run_id,
             node_id,
-            {"state": row["state"], "attempt": row["attempt"]},
+            {"state": row.state, "attempt": row.attempt},
             {
                 "state": NodeState.RUNNING,
                 "attempt": attempt,

@@ -11,6 +11,7 @@ embedded default runs exactly this code.
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -176,47 +177,42 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def claim_row(run_id: Any, node_id: str) -> dict[str, Any] | None:
-    """What a worker needs to claim a node: the node's state and its run's."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT n.state, n.attempt, n.node_type, r.state, r.version_id, r.inputs, "
-            "r.resumed_from_id FROM runs_noderun n JOIN runs_run r ON r.id = n.run_id "
-            "WHERE n.run_id = %s AND n.node_id = %s",
-            [_run_id(run_id), node_id],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    resumed_from = row[6]
-    if resumed_from is not None:
-        resumed_from = Run._meta.pk.to_python(resumed_from)
-    return {
-        "state": row[0],
-        "attempt": row[1],
-        "node_type": row[2],
-        "run_state": row[3],
-        "version_id": row[4],
-        "inputs": _json(row[5]),
-        "resumed_from_id": resumed_from,
-    }
+@dataclass(frozen=True)
+class NodeRow:
+    """A node run as a claim needs it: its state, and what it hands on if it succeeded."""
+
+    state: str
+    attempt: int
+    node_type: str
+    output: Any
+    artifact_id: Any
+    taken_out: list[str]
+    edge_values: dict[str, Any]
 
 
-def succeeded_sources(
-    run_id: Any, node_ids: Iterable[str]
-) -> dict[str, tuple[Any, Any, list[str], dict[str, Any]]]:
-    """Output, artifact id, taken edges and edge values of the succeeded ones of ``node_ids``."""
+def node_rows(run_id: Any, node_ids: Iterable[str]) -> tuple[str | None, dict[str, NodeRow]]:
+    """The run's state and these nodes' rows, in one query (the run's state is None if gone)."""
     ids = list(node_ids)
-    if not ids:
-        return {}
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT node_id, output, output_artifact_id, taken_out, edge_values FROM runs_noderun "
-            f"WHERE run_id = %s AND state = 'succeeded' AND node_id IN ({placeholders})",
+            "SELECT r.state, n.node_id, n.state, n.attempt, n.node_type, n.output, "
+            "n.output_artifact_id, n.taken_out, n.edge_values "
+            "FROM runs_noderun n JOIN runs_run r ON r.id = n.run_id "
+            f"WHERE n.run_id = %s AND n.node_id IN ({placeholders})",
             [_run_id(run_id), *ids],
         )
-        return {
-            row[0]: (_json(row[1]), row[2], _json(row[3]), _json(row[4]))
-            for row in cursor.fetchall()
-        }
+        rows = cursor.fetchall()
+    run_state = rows[0][0] if rows else None
+    return run_state, {
+        row[1]: NodeRow(
+            state=row[2],
+            attempt=row[3],
+            node_type=row[4],
+            output=_json(row[5]),
+            artifact_id=row[6],
+            taken_out=_json(row[7]),
+            edge_values=_json(row[8]),
+        )
+        for row in rows
+    }

@@ -16,9 +16,9 @@ from server.accounts.models import WRITE_ROLES
 from server.accounts.permissions import require_role
 from server.runs import services
 from server.runs.estimates import estimate_for
-from server.runs.graphs import graph_for_version
 from server.runs.models import Artifact, RunEvent, Trigger
 from server.runs.outputs import read_artifact
+from server.runs.pinned import graph_for_version
 from server.runs.selectors import node_counts, resume_preview, runs_for
 from server.runs.serializers import (
     EstimateRequestSerializer,

@@ -374,7 +374,7 @@ function Editor({ initial }: { initial: Workflow }) {
       <div className="editor-body">
         <Palette />
         <div className="editor-center">
-          <Canvas fitOnMount={(initial.document.nodes?.length ?? 0) > 0} />
+          <Canvas fitOnMount={(initial.document.nodes?.length ?? 0) > 0} initialDocNodes={initial.document.nodes} />
           <Notice />
           <ProblemsList />
         </div>

@@ -4,7 +4,6 @@ import {
   Background,
   Controls,
   MarkerType,
-  MiniMap,
   ReactFlow,
   ReactFlowProvider,
   type EdgeChange,
@@ -12,6 +11,7 @@ import {
   type NodeChange,
   type NodeTypes,
 } from "@xyflow/react";
+import { FastMiniMap } from "../editor/components/FastMiniMap";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api } from "../api/endpoints";
@@ -157,7 +157,7 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
               >
                 <Background gap={20} size={1} />
                 {lod === "tiny" && <TinyEdges nodes={nodes} edges={edges} />}
-                <MiniMap<FlowNode> pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" />
+                <FastMiniMap nodes={nodes} nodeColor={minimapColor} />
                 <Controls showInteractive={false} />
               </ReactFlow>
               </LodContext.Provider>

@@ -2,19 +2,21 @@ import {
   Background,
   Controls,
   MarkerType,
-  MiniMap,
   ReactFlow,
   useConnection,
   useReactFlow,
+  getViewportForBounds,
   type EdgeTypes,
+  type Viewport,
   type IsValidConnection,
   type NodeTypes,
   type OnConnectEnd,
 } from "@xyflow/react";
-import { memo, useCallback, useMemo, type DragEvent } from "react";
+import { FastMiniMap } from "./FastMiniMap";
+import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import { isKnownType, nodeTypeInfo } from "../../doc/catalog";
 import { EDGE_TYPE, UNKNOWN_NODE_TYPE, type FlowEdge, type FlowNode } from "../../doc/convert";
-import { NODE_TYPES, type NodeType } from "../../doc/types";
+import { NODE_TYPES, type DocNode, type NodeType } from "../../doc/types";
 import { editorStore, useEditor } from "../store";
 import { EditorEdge } from "./EditorEdge";
 import { EditorNode } from "./EditorNode";
@@ -24,6 +26,7 @@ export const PALETTE_MIME = "application/x-agentloom-node";
 
 const nodeTypes: NodeTypes = Object.fromEntries([...NODE_TYPES, UNKNOWN_NODE_TYPE].map((t) => [t, EditorNode]));
 const edgeTypes: EdgeTypes = { [EDGE_TYPE]: EditorEdge };
+const MIN_ZOOM = 0.05;
 const FIT_VIEW_OPTIONS = { padding: 0.2, maxZoom: 1 };
 const PRO_OPTIONS = { hideAttribution: true };
 const defaultEdgeOptions = { type: EDGE_TYPE, markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 } };
@@ -49,7 +52,33 @@ function ConnectionHint() {
  * `fitOnMount`: frame the graph once it is measured. Off for an empty workflow: React Flow would
  * otherwise keep the fit queued and jump the view when the first node is dropped.
  */
-export const Canvas = memo(function Canvas({ fitOnMount = true }: { fitOnMount?: boolean }) {
+export const Canvas = memo(function Canvas({ fitOnMount = true, initialDocNodes }: { fitOnMount?: boolean; initialDocNodes?: readonly DocNode[] }) {
+  // The first frame already at the fitted zoom, computed from the document's positions, so a large
+  // graph mounts once at its level of detail instead of at 100 % and again after React Flow's fit
+  // (which still runs once the nodes are measured, and corrects the estimate).
+  const wrap = useRef<HTMLDivElement>(null);
+  const [initialViewport, setInitialViewport] = useState<Viewport | null>(null);
+  useLayoutEffect(() => {
+    const r = wrap.current?.getBoundingClientRect();
+    const ns = initialDocNodes ?? [];
+    if (!r || !fitOnMount || ns.length === 0) {
+      setInitialViewport({ x: 0, y: 0, zoom: 1 });
+      return;
+    }
+    let minX = Infinity;
+    let minY = Infinity;
+    let maxX = -Infinity;
+    let maxY = -Infinity;
+    for (const n of ns) {
+      const x = Number(n.position?.x ?? 0);
+      const y = Number(n.position?.y ?? 0);
+      minX = Math.min(minX, x);
+      minY = Math.min(minY, y);
+      maxX = Math.max(maxX, x + 220);
+      maxY = Math.max(maxY, y + 60);
+    }
+    setInitialViewport(getViewportForBounds({ x: minX, y: minY, width: maxX - minX, height: maxY - minY }, r.width, r.height, MIN_ZOOM, 1, 0.2));
+  }, [fitOnMount, initialDocNodes]);
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
   const readOnly = useEditor((s) => s.readOnly);
@@ -95,9 +124,11 @@ export const Canvas = memo(function Canvas({ fitOnMount = true }: { fitOnMount?:
   );
 
   return (
-    <div className={`canvas lod-${lod}`} data-testid="editor-canvas" onDragOver={onDragOver} onDrop={onDrop}>
+    <div ref={wrap} className={`canvas lod-${lod}`} data-testid="editor-canvas" onDragOver={onDragOver} onDrop={onDrop}>
       <LodContext.Provider value={lod}>
+      {initialViewport && (
       <ReactFlow<FlowNode, FlowEdge>
+        defaultViewport={initialViewport}
         nodes={nodes}
         edges={edgesForLod(edges, lod)}
         nodeTypes={nodeTypes}
@@ -115,7 +146,7 @@ export const Canvas = memo(function Canvas({ fitOnMount = true }: { fitOnMount?:
         selectionKeyCode="Shift"
         multiSelectionKeyCode={["Meta", "Control", "Shift"]}
         onlyRenderVisibleElements
-        minZoom={0.05}
+        minZoom={MIN_ZOOM}
         maxZoom={2}
         fitView={fitOnMount}
         fitViewOptions={FIT_VIEW_OPTIONS}
@@ -123,10 +154,11 @@ export const Canvas = memo(function Canvas({ fitOnMount = true }: { fitOnMount?:
       >
         <Background gap={20} size={1} />
         {lod === "tiny" && <TinyEdges nodes={nodes} edges={edges} problemEdges={problemEdges} />}
-        {null}
+        <FastMiniMap nodes={nodes} nodeColor={minimapColor} />
         <Controls showInteractive={false} aria-label="Zoom controls" />
         <ConnectionHint />
       </ReactFlow>
+      )}
       </LodContext.Provider>
     </div>
   );
