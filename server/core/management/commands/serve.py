@@ -61,7 +61,9 @@ class Command(BaseCommand):
             uvicorn.Config("server.asgi:application", host=host, port=port, log_level="warning")
         )
         threading.Thread(target=server.run, name="asgi", daemon=True).start()
-        beat = Service(app)
+        # Service would default to Celery's file scheduler; use the configured
+        # one (django-celery-beat's, in the database) as `celery beat` does.
+        beat = Service(app, scheduler_cls=app.conf.beat_scheduler)
         threading.Thread(target=beat.start, name="beat", daemon=True).start()
         worker = app.Worker(
             pool="threads",
