@@ -82,7 +82,7 @@ def test_slow_spreads_its_latency_over_the_chunks() -> None:
     assert arrivals[0] - started >= 0.07  # the first chunk waits its share too
 
 
-def test_slow_stops_within_50_ms_of_should_stop() -> None:
+def test_slow_stops_within_150_ms_of_should_stop() -> None:
     stop = StopSwitch().set_after(0.1)
     deltas: list[str] = []
 
@@ -92,7 +92,7 @@ def test_slow_stops_within_50_ms_of_should_stop() -> None:
 
     assert (raised.value.code, raised.value.retryable) == ("cancelled", False)
     assert stop.set_at is not None
-    assert stopped_at - stop.set_at < 0.05
+    assert stopped_at - stop.set_at < 0.15
     assert len(deltas) < 6  # of "Echo: Research the history of looms", over 2 s
 
 

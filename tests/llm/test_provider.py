@@ -193,7 +193,7 @@ def test_should_stop_cancels_mid_stream(openai_server: OpenAICompatibleServer) -
     assert (raised.value.code, raised.value.retryable) == ("cancelled", False)
     assert deltas == ["You"]
     assert stop.set_at is not None
-    assert time.monotonic() - stop.set_at < 0.05
+    assert time.monotonic() - stop.set_at < 0.15
 
 
 def test_should_stop_cancels_while_waiting_for_the_first_token(
@@ -205,7 +205,7 @@ def test_should_stop_cancels_while_waiting_for_the_first_token(
         call(_request(openai_server, "slow-3000", stream=False), should_stop=stop)
 
     assert stop.set_at is not None
-    assert time.monotonic() - stop.set_at < 0.05
+    assert time.monotonic() - stop.set_at < 0.15
 
 
 def test_an_unreachable_server_is_a_retryable_connection_error(litellm: Any) -> None:

@@ -57,7 +57,7 @@ def test_a_blocked_producer_is_cancelled_promptly_and_then_closed() -> None:
         )
 
     assert stop.set_at is not None
-    assert time.monotonic() - stop.set_at < 0.05
+    assert time.monotonic() - stop.set_at < 0.15
     assert raised.value.code == "cancelled"
     assert seen == [1]
     release.set()

@@ -2,7 +2,7 @@
 
 It routes ``mock/*`` to the offline models and everything else through litellm, and
 gives both the same contract: deltas in order, cancellation between chunks (and
-every ~10 ms while waiting), one wall-clock limit over the whole call, JSON parsing,
+every ~50 ms while waiting), one wall-clock limit over the whole call, JSON parsing,
 usage and cost. Every failure is a ``ModelCallError`` whose ``retryable`` flag
 decides the caller's retry (SPEC §3); nothing here retries.
 """
@@ -28,7 +28,7 @@ def call_model(
 ) -> ModelResult:
     """Call the model; ``on_delta`` gets each text chunk when ``request.stream``.
 
-    ``should_stop`` is polled often (between chunks and every ~10 ms while waiting),
+    ``should_stop`` is polled often (between chunks and every ~50 ms while waiting),
     so it must be cheap: read a flag that something else keeps fresh.
     """
     simulated = is_mock_model(request.model)
