@@ -27,7 +27,7 @@ import { LogsPanel } from "../run/LogsPanel";
 import { Elapsed, HandoffInspector, NodeDetails } from "../run/panels";
 import { RunEdge } from "../run/RunEdge";
 import { RunNode } from "../run/RunNode";
-import { LodContext, TinyEdges, edgesForLod, useLodFromStore } from "../editor/components/lod";
+import { LodContext, TinyEdges, edgesForLod, simpleEdges, useLodFromStore } from "../editor/components/lod";
 import { Timeline } from "../run/Timeline";
 import { Dialog } from "../ui/Dialog";
 import { formatCost, formatTime, formatTokens, preview } from "../ui/format";
@@ -123,74 +123,75 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
   const labels = useMemo(() => new Map(flow.nodes.map((n) => [n.id, n.data.label || n.id])), [flow]);
   const selEdge = selection?.kind === "edge" ? flow.edges.find((e) => e.id === selection.id) : undefined;
   const lod = useLodFromStore();
+  const simple = simpleEdges(lod, "tiny");
 
   return (
     <RunStoreContext.Provider value={store}>
       <SelectEdgeContext.Provider value={selectEdge}>
-      <div className="run-view" data-testid="run-view" data-run-id={initialRun.id}>
-        <RunHeader run={detail} workflowName={version.document.name} labels={labels} onRefresh={refresh} />
-        <div className="run-body">
-          <div className="run-center">
-            <div className={`canvas lod-${lod}`} data-testid="run-canvas">
-              <LodContext.Provider value={lod}>
-              <ReactFlow<FlowNode, FlowEdge>
-                nodes={nodes}
-                edges={edgesForLod(edges, lod)}
-                onNodesChange={onNodesChange}
-                onEdgesChange={onEdgesChange}
-                nodeTypes={nodeTypes}
-                edgeTypes={edgeTypes}
-                defaultEdgeOptions={defaultEdgeOptions}
-                nodesDraggable={false}
-                nodesConnectable={false}
-                elementsSelectable
-                deleteKeyCode={null}
-                onlyRenderVisibleElements
-                minZoom={0.05}
-                maxZoom={2}
-                fitView
-                fitViewOptions={FIT_VIEW_OPTIONS}
-                onNodeClick={(_e, n) => setSelection({ kind: "node", id: n.id })}
-                onEdgeClick={(_e, ed) => setSelection({ kind: "edge", id: ed.id })}
-                onPaneClick={() => setSelection(null)}
-                proOptions={PRO_OPTIONS}
-              >
-                <Background gap={20} size={1} />
-                {lod === "tiny" && <TinyEdges nodes={nodes} edges={edges} />}
-                <FastMiniMap nodes={nodes} nodeColor={minimapColor} />
-                <Controls showInteractive={false} />
-              </ReactFlow>
-              </LodContext.Provider>
-            </div>
-            <div className="run-bottom">
-              <div className="tabs" role="tablist" aria-label="Run details">
-                <button type="button" role="tab" aria-selected={tab === "logs"} className={`tab${tab === "logs" ? " is-active" : ""}`} onClick={() => setTab("logs")} data-testid="tab-logs">
-                  Logs
-                </button>
-                <button type="button" role="tab" aria-selected={tab === "timeline"} className={`tab${tab === "timeline" ? " is-active" : ""}`} onClick={() => setTab("timeline")} data-testid="tab-timeline">
-                  Timeline
-                </button>
+        <div className="run-view" data-testid="run-view" data-run-id={initialRun.id}>
+          <RunHeader run={detail} workflowName={version.document.name} labels={labels} onRefresh={refresh} />
+          <div className="run-body">
+            <div className="run-center">
+              <div className={`canvas lod-${lod}`} data-testid="run-canvas">
+                <LodContext.Provider value={lod}>
+                  <ReactFlow<FlowNode, FlowEdge>
+                    nodes={nodes}
+                    edges={edgesForLod(edges, simple)}
+                    onNodesChange={onNodesChange}
+                    onEdgesChange={onEdgesChange}
+                    nodeTypes={nodeTypes}
+                    edgeTypes={edgeTypes}
+                    defaultEdgeOptions={defaultEdgeOptions}
+                    nodesDraggable={false}
+                    nodesConnectable={false}
+                    elementsSelectable
+                    deleteKeyCode={null}
+                    onlyRenderVisibleElements
+                    minZoom={0.05}
+                    maxZoom={2}
+                    fitView
+                    fitViewOptions={FIT_VIEW_OPTIONS}
+                    onNodeClick={(_e, n) => setSelection({ kind: "node", id: n.id })}
+                    onEdgeClick={(_e, ed) => setSelection({ kind: "edge", id: ed.id })}
+                    onPaneClick={() => setSelection(null)}
+                    proOptions={PRO_OPTIONS}
+                  >
+                    <Background gap={20} size={1} />
+                    {simple && <TinyEdges nodes={nodes} edges={edges} />}
+                    <FastMiniMap nodes={nodes} nodeColor={minimapColor} />
+                    <Controls showInteractive={false} />
+                  </ReactFlow>
+                </LodContext.Provider>
               </div>
-              <div role="tabpanel" className="tab-panel">
-                {tab === "logs" ? (
-                  <LogsPanel nodeIds={nodeIds} focusNode={selection?.kind === "node" ? selection.id : null} />
-                ) : (
-                  <TimelineTab onSelect={(nid) => setSelection({ kind: "node", id: nid })} />
-                )}
+              <div className="run-bottom">
+                <div className="tabs" role="tablist" aria-label="Run details">
+                  <button type="button" role="tab" aria-selected={tab === "logs"} className={`tab${tab === "logs" ? " is-active" : ""}`} onClick={() => setTab("logs")} data-testid="tab-logs">
+                    Logs
+                  </button>
+                  <button type="button" role="tab" aria-selected={tab === "timeline"} className={`tab${tab === "timeline" ? " is-active" : ""}`} onClick={() => setTab("timeline")} data-testid="tab-timeline">
+                    Timeline
+                  </button>
+                </div>
+                <div role="tabpanel" className="tab-panel">
+                  {tab === "logs" ? (
+                    <LogsPanel nodeIds={nodeIds} focusNode={selection?.kind === "node" ? selection.id : null} />
+                  ) : (
+                    <TimelineTab onSelect={(nid) => setSelection({ kind: "node", id: nid })} />
+                  )}
+                </div>
               </div>
             </div>
+            <aside className="side-panel" aria-label="Details" data-testid="run-side-panel">
+              {selection?.kind === "node" ? (
+                <NodeDetails key={selection.id} nodeId={selection.id} label={labels.get(selection.id) ?? selection.id} detail={detail} refresh={refresh} />
+              ) : selEdge ? (
+                <HandoffInspector edgeId={selEdge.id} source={selEdge.source} target={selEdge.target} />
+              ) : (
+                <RunInfo run={detail} />
+              )}
+            </aside>
           </div>
-          <aside className="side-panel" aria-label="Details" data-testid="run-side-panel">
-            {selection?.kind === "node" ? (
-              <NodeDetails key={selection.id} nodeId={selection.id} label={labels.get(selection.id) ?? selection.id} detail={detail} refresh={refresh} />
-            ) : selEdge ? (
-              <HandoffInspector edgeId={selEdge.id} source={selEdge.source} target={selEdge.target} />
-            ) : (
-              <RunInfo run={detail} />
-            )}
-          </aside>
         </div>
-      </div>
       </SelectEdgeContext.Provider>
     </RunStoreContext.Provider>
   );

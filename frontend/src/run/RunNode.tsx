@@ -39,7 +39,9 @@ const NearRunNode = memo(function NearRunNode({ id, docType, label, selected }: 
   const info = nodeTypeInfo(docType);
   const state = live?.state ?? "pending";
   const text = live?.text ?? "";
-  const showText = text.length > 0 && (state === "running" || state === "retrying" || info.agent);
+  // Agents keep their text area from the start, at a fixed height: a node that grew with each token
+  // made React Flow re-measure it (and re-route its edges) on every frame of a run.
+  const showText = info.agent || (text.length > 0 && (state === "running" || state === "retrying"));
   return (
     <>
       {info.hasTarget && <Handle type="target" position={Position.Left} id={TARGET_HANDLE_ID} isConnectable={false} />}
@@ -65,7 +67,7 @@ const NearRunNode = memo(function NearRunNode({ id, docType, label, selected }: 
         }
       >
         {showText && (
-          <div className="node-tokens" data-testid={`node-tokens-${id}`}>
+          <div className={`node-tokens${info.agent ? " node-tokens-fixed" : ""}`} data-testid={`node-tokens-${id}`}>
             {text.length > TAIL ? `…${text.slice(-TAIL)}` : text}
             {state === "running" && <span className="caret" aria-hidden="true" />}
           </div>

@@ -26,7 +26,8 @@ function Value({ label, value, testId }: { label: string; value: unknown; testId
 export function NodeDetails({ nodeId, label, detail, refresh }: { nodeId: string; label: string; detail: RunDetail | null; refresh: () => void }) {
   const live = useRunView((s) => s.nodes[nodeId]);
   const nr: NodeRun | undefined = detail?.nodes?.find((n) => n.node_id === nodeId);
-  const liveState = live?.state ?? nr?.state ?? "pending";
+  // Until the replay has reached this node (seq 0), the REST detail knows better than "pending".
+  const liveState = (live && live.seq > 0 ? live.state : undefined) ?? nr?.state ?? live?.state ?? "pending";
   const stale = TERMINAL_NODE_STATES.has(liveState) && nr?.state !== liveState;
   useEffect(() => {
     if (!stale) return;

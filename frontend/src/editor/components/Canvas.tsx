@@ -20,7 +20,7 @@ import { NODE_TYPES, type DocNode, type NodeType } from "../../doc/types";
 import { editorStore, useEditor } from "../store";
 import { EditorEdge } from "./EditorEdge";
 import { EditorNode } from "./EditorNode";
-import { LodContext, TinyEdges, edgesForLod, useLodFromStore } from "./lod";
+import { LodContext, TinyEdges, edgesForLod, simpleEdges, useLodFromStore } from "./lod";
 
 export const PALETTE_MIME = "application/x-agentloom-node";
 
@@ -87,6 +87,7 @@ export const Canvas = memo(function Canvas({ fitOnMount = true, initialDocNodes 
   const connect = useEditor((s) => s.connect);
   const { screenToFlowPosition } = useReactFlow();
   const lod = useLodFromStore();
+  const simple = simpleEdges(lod, "far");
   const byEdge = useEditor((s) => s.problemIndex.byEdge);
   const problemEdges = useMemo(() => new Set(Object.keys(byEdge)), [byEdge]);
 
@@ -126,39 +127,39 @@ export const Canvas = memo(function Canvas({ fitOnMount = true, initialDocNodes 
   return (
     <div ref={wrap} className={`canvas lod-${lod}`} data-testid="editor-canvas" onDragOver={onDragOver} onDrop={onDrop}>
       <LodContext.Provider value={lod}>
-      {initialViewport && (
-      <ReactFlow<FlowNode, FlowEdge>
-        defaultViewport={initialViewport}
-        nodes={nodes}
-        edges={edgesForLod(edges, lod)}
-        nodeTypes={nodeTypes}
-        edgeTypes={edgeTypes}
-        defaultEdgeOptions={defaultEdgeOptions}
-        onNodesChange={onNodesChange}
-        onEdgesChange={onEdgesChange}
-        onConnect={connect}
-        onConnectEnd={onConnectEnd}
-        isValidConnection={isValidConnection}
-        nodesDraggable={!readOnly}
-        nodesConnectable={!readOnly}
-        elementsSelectable
-        deleteKeyCode={null}
-        selectionKeyCode="Shift"
-        multiSelectionKeyCode={["Meta", "Control", "Shift"]}
-        onlyRenderVisibleElements
-        minZoom={MIN_ZOOM}
-        maxZoom={2}
-        fitView={fitOnMount}
-        fitViewOptions={FIT_VIEW_OPTIONS}
-        proOptions={PRO_OPTIONS}
-      >
-        <Background gap={20} size={1} />
-        {lod === "tiny" && <TinyEdges nodes={nodes} edges={edges} problemEdges={problemEdges} />}
-        <FastMiniMap nodes={nodes} nodeColor={minimapColor} />
-        <Controls showInteractive={false} aria-label="Zoom controls" />
-        <ConnectionHint />
-      </ReactFlow>
-      )}
+        {initialViewport && (
+          <ReactFlow<FlowNode, FlowEdge>
+            defaultViewport={initialViewport}
+            nodes={nodes}
+            edges={edgesForLod(edges, simple)}
+            nodeTypes={nodeTypes}
+            edgeTypes={edgeTypes}
+            defaultEdgeOptions={defaultEdgeOptions}
+            onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
+            onConnect={connect}
+            onConnectEnd={onConnectEnd}
+            isValidConnection={isValidConnection}
+            nodesDraggable={!readOnly}
+            nodesConnectable={!readOnly}
+            elementsSelectable
+            deleteKeyCode={null}
+            selectionKeyCode="Shift"
+            multiSelectionKeyCode={["Meta", "Control", "Shift"]}
+            onlyRenderVisibleElements
+            minZoom={MIN_ZOOM}
+            maxZoom={2}
+            fitView={fitOnMount}
+            fitViewOptions={FIT_VIEW_OPTIONS}
+            proOptions={PRO_OPTIONS}
+          >
+            <Background gap={20} size={1} />
+            {simple && <TinyEdges nodes={nodes} edges={edges} problemEdges={problemEdges} />}
+            <FastMiniMap nodes={nodes} nodeColor={minimapColor} />
+            <Controls showInteractive={false} aria-label="Zoom controls" />
+            <ConnectionHint />
+          </ReactFlow>
+        )}
       </LodContext.Provider>
     </div>
   );

@@ -3,10 +3,11 @@
  *
  * * near (zoom ≥ 0.45): full nodes with their handles, edges with arrowheads and hit paths.
  * * far (< 0.45): nodes are plain coloured boxes with their label (much smaller DOM) whose handles
- *   are measurement-only; edges have no wide invisible hit path.
- * * tiny (< 0.2): boxes without text or borders, and the edges are not React Flow edges at all but
- *   one SVG path drawn under the nodes: 1,500 edge components each re-running a store selector
- *   on every pan frame cost more than the rest of the frame.
+ *   are measurement-only. In the editor the edges are not React Flow edges any more but one SVG
+ *   path drawn under the nodes (`TinyEdges`): hundreds of edge components, each re-running a store
+ *   selector on every pan frame, cost more than the rest of the frame. (The run view keeps them
+ *   down to the tiny level, for the handoff animations of a few hundred nodes at fit view.)
+ * * tiny (< 0.2): boxes without text or borders; edges as one path in the run view too.
  *
  * The canvas subscribes to the level once (`useLodFromStore`) and hands it down by context and as
  * a `lod-*` class (the CSS part), so a node re-renders only when the level flips, never on a pan.
@@ -34,9 +35,13 @@ export function useFarZoom(): boolean {
 }
 
 const NO_EDGES: never[] = [];
-/** The edges to give React Flow: none at the tiny level (TinyEdges draws them). */
-export function edgesForLod<E extends Edge>(edges: E[], lod: Lod): E[] {
-  return lod === "tiny" ? (NO_EDGES as E[]) : edges;
+/** Whether edges are drawn as one path (TinyEdges) at this level: below `from` ("far" or "tiny"). */
+export function simpleEdges(lod: Lod, from: "far" | "tiny"): boolean {
+  return lod === "tiny" || (from === "far" && lod === "far");
+}
+/** The edges to give React Flow: none when TinyEdges draws them. */
+export function edgesForLod<E extends Edge>(edges: E[], simple: boolean): E[] {
+  return simple ? (NO_EDGES as E[]) : edges;
 }
 
 const HANDLE_OUT = 5; // React Flow's handle centre sits on the border; its edges end 5 px outside
