@@ -133,7 +133,9 @@ class RunningNode:
     cancelled, reaped, run failed). ``should_stop`` is asked between tokens:
     it reads the cache's stop signal at most every 100 ms, so a cancel is seen
     well within SPEC §3's 2 s. Streamed text is persisted in batches at most
-    every ``token_flush_interval_s`` (SPEC §4: ~10 messages/s per node).
+    every ``token_flush_interval_s`` (SPEC §4: ~10 messages/s per node), and
+    only up to the inline output limit: past it the event log would hold a
+    second copy of an answer that object storage keeps anyway.
     """
 
     _STOP_POLL_S = 0.1
@@ -144,6 +146,9 @@ class RunningNode:
         self._flush_interval = config["token_flush_interval_s"]
         self._heartbeat_interval = config["heartbeat_interval_s"]
         self._buffer: list[str] = []
+        self._streamed_bytes = 0
+        self._stream_capped = False
+        self._stream_limit = engine_limits().max_inline_output_bytes
         self._last_flush = time.monotonic()
         self._last_stop_poll = 0.0
         self._lost = threading.Event()
@@ -188,6 +193,23 @@ class RunningNode:
         return self._lost.is_set()
 
     def on_delta(self, text: str) -> None:
+        if self._stream_capped:
+            return
+        encoded = text.encode()
+        room = self._stream_limit - self._streamed_bytes
+        if len(encoded) > room:
+            self._stream_capped = True
+            self._buffer.append(encoded[:room].decode(errors="ignore"))
+            self._flush()
+            services.record_log(
+                self.claim,
+                "warning",
+                f"Streaming stopped after {self._stream_limit:,} bytes; "
+                "the whole answer is in the node's output.",
+            )
+            connection.close()
+            return
+        self._streamed_bytes += len(encoded)
         self._buffer.append(text)
         if time.monotonic() - self._last_flush >= self._flush_interval:
             self._flush()

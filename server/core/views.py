@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from workers.app import app as celery_app
@@ -44,7 +44,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
 
-def spa(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+def spa(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """The frontend's index.html for every client-side route."""
     index = settings.FRONTEND_DIST / "index.html"
     if not index.exists():
@@ -53,4 +53,6 @@ def spa(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             status=503,
             content_type="text/plain",
         )
-    return FileResponse(index.open("rb"), content_type="text/html")
+    # A small file: a plain response, not a FileResponse, whose synchronous
+    # stream Django would have to adapt (and warn about) under ASGI.
+    return HttpResponse(index.read_bytes(), content_type="text/html; charset=utf-8")

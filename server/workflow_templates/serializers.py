@@ -42,11 +42,6 @@ class TemplateSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "built_in", "created_at"]
 
 
-class TemplateListSerializer(TemplateSerializer):
-    class Meta(TemplateSerializer.Meta):
-        fields = [f for f in TemplateSerializer.Meta.fields if f != "document"]
-
-
 class InstantiateSerializer(serializers.Serializer):
     workspace = serializers.UUIDField(required=False)
     name = serializers.CharField(max_length=200, required=False)

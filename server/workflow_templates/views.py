@@ -12,11 +12,7 @@ from server.accounts.permissions import require_role, workspace_for_write
 from server.accounts.selectors import workspace_ids_for
 from server.workflow_templates import services
 from server.workflow_templates.models import Template
-from server.workflow_templates.serializers import (
-    InstantiateSerializer,
-    TemplateListSerializer,
-    TemplateSerializer,
-)
+from server.workflow_templates.serializers import InstantiateSerializer, TemplateSerializer
 from server.workflows.selectors import workflows_for
 from server.workflows.serializers import WorkflowSerializer
 
@@ -37,8 +33,7 @@ class TemplateViewSet(
             Q(workspace__isnull=True) | Q(workspace_id__in=workspace_ids_for(self.request.user))
         )
 
-    def get_serializer_class(self) -> type:
-        return TemplateListSerializer if self.action == "list" else TemplateSerializer
+    serializer_class = TemplateSerializer
 
     @extend_schema(request=TemplateSerializer, responses={201: TemplateSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

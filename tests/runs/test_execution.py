@@ -1,5 +1,6 @@
 """The scheduler of SPEC §3 end to end: API → Postgres → Redis → a real worker process."""
 
+import json
 import time
 
 import pytest
@@ -407,3 +408,32 @@ def test_bad_run_inputs_are_400(api):
         assert any(fragment in error for error in response.json()["errors"])
     assert api.post(url, {"inputs": {"n": 1}, "version": 9}, format="json").status_code == 404
     assert api.post(url, {"inputs": "x"}, format="json").status_code == 400
+
+
+def test_a_large_streamed_answer_goes_to_storage_and_its_stream_stops_at_the_limit(api, settings):
+    limit = settings.AGENTLOOM_LIMITS["max_inline_output_bytes"]
+    big = {"rows": [{"i": i, "text": "lorem ipsum " * 8} for i in range(2000)]}
+    doc = document(
+        [
+            node("input", "input"),
+            agent("big", model="mock/json", mock_json=big, response_format="json"),
+        ],
+        [edge("input", "big")],
+    )
+    run = wait_for_run(start_run(api, doc)["id"])
+    assert run.state == "succeeded", run.error
+    big_node = nodes_of(run.pk)["big"]
+    assert big_node.output is None
+    assert big_node.output_artifact.size > limit
+    downloaded = api.get(f"/api/v1/runs/{run.pk}/artifacts/{big_node.output_artifact.pk}/")
+    assert downloaded.status_code == 200
+    assert (
+        json.loads(
+            b"".join(downloaded.streaming_content) if downloaded.streaming else downloaded.content
+        )["json"]
+        == big
+    )
+    events = events_of(run.pk)
+    streamed = "".join(e.data["delta"] for e in events if e.type == "node.token")
+    assert 0 < len(streamed.encode()) <= limit
+    assert any(e.type == "node.log" and "Streaming stopped" in e.data["message"] for e in events)

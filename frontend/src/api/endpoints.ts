@@ -102,7 +102,6 @@ export const api = {
 
   /** The list omits each template's `document`; `template(id)` has it. */
   templates: () => fetchAll<Template>("templates/"),
-  template: (id: string, signal?: AbortSignal) => request<Template>(`templates/${id}/`, signal ? { signal } : {}),
   instantiate: (id: string, body: { workspace?: string; name?: string; variables: Record<string, unknown> }) =>
     request<Workflow>(`templates/${id}/instantiate/`, { method: "POST", body }),
 

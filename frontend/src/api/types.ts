@@ -82,8 +82,7 @@ export interface Template {
   category: string;
   built_in: boolean;
   variables: TemplateVariable[];
-  /** Only in `GET templates/<id>/`; the list leaves it out. */
-  document?: WorkflowDocument;
+  document: WorkflowDocument;
 }
 
 export interface ModelInfo {

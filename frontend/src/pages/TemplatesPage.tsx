@@ -54,11 +54,9 @@ export function TemplatesPage() {
   );
 }
 
-/** The list leaves each document out; the card fetches it (for its node types and count). */
 function TemplateCard({ template: t, onUse }: { template: Template; onUse: () => void }) {
-  const detail = useFetch<Template>(t.document ? null : t.id, (signal) => api.template(t.id, signal));
-  const doc = t.document ?? detail.data?.document;
-  const types = [...new Set((doc?.nodes ?? []).map((n) => String(n.type)))];
+  const doc = t.document;
+  const types = [...new Set(doc.nodes.map((n) => String(n.type)))];
   return (
     <li className="card" data-testid={`template-${t.id}`}>
       <div className="card-title">
@@ -73,7 +71,7 @@ function TemplateCard({ template: t, onUse }: { template: Template; onUse: () =>
             <NodeIcon type={ty} size={12} />
           </span>
         ))}
-        {doc && <span className="muted small">{doc.nodes?.length ?? 0} nodes</span>}
+        <span className="muted small">{doc.nodes.length} nodes</span>
       </div>
       <button type="button" className="button button-primary" onClick={onUse} data-testid={`use-template-${t.id}`}>
         Use template
