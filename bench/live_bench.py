@@ -3,10 +3,12 @@
 Usage: .venv/bin/python -m bench.live_bench
 
 * fan-out latency: 100 websockets watch one run (streaming agents) while 20
-  other runs execute; for every live event each socket receives, the time from
-  the event's timestamp to its receipt (goal p99 ≤ 50 ms). The timestamp is
-  taken when the event is written, just before its transaction commits, so
-  this is an upper bound of commit-to-receipt.
+  other runs execute; for every event written after the last socket finished
+  its replay (all 100 watching), the time from the event's timestamp to its
+  receipt by each socket (goal p99 ≤ 50 ms). The timestamp is taken when the
+  event is written, just before its transaction commits, so this is an upper
+  bound of commit-to-receipt. The connection storm itself (100 sockets opening
+  within a few milliseconds) is left out: it measures handshakes, not fan-out.
 * first event: the time from `POST …/runs/` returning to the client holding
   `run.started`, connecting its socket as the run view does (goal p50 ≤ 20 ms;
   Dify publishes a time to first event of p50 51 ms).
@@ -38,24 +40,23 @@ def _streaming_doc(agents: int, latency_ms: int) -> dict[str, Any]:
     return document(nodes, edges, max_concurrency=agents)
 
 
-async def _watch(base: str, token: str, run_id: str) -> list[float]:
-    """Latencies (ms) of the live events one socket receives until the run ends."""
-    latencies: list[float] = []
+async def _watch(base: str, token: str, run_id: str) -> tuple[float, list[tuple[float, float]]]:
+    """When the socket's replay ended, and (written at, latency ms) of each live event."""
+    deliveries: list[tuple[float, float]] = []
     socket = await connect(base, f"/ws/runs/{run_id}/?after=0", token=token)
-    live = False
+    replayed_at = float("inf")
     try:
         async with asyncio.timeout(120):
             while True:
                 message = json.loads(await socket.recv())
                 received = time.time()
                 if message["kind"] == "replayed":
-                    live = True
+                    replayed_at = received
                 elif message["kind"] == "event":
-                    if live:
-                        sent = datetime.fromisoformat(message["ts"].replace("Z", "+00:00"))
-                        latencies.append((received - sent.timestamp()) * 1000)
+                    sent = datetime.fromisoformat(message["ts"].replace("Z", "+00:00")).timestamp()
+                    deliveries.append((sent, (received - sent) * 1000))
                     if message["type"] in ("run.succeeded", "run.failed", "run.cancelled"):
-                        return latencies
+                        return replayed_at, deliveries
     finally:
         await socket.close()
 
@@ -72,13 +73,14 @@ async def fan_out_latency(
 ) -> None:
     headers = {"Authorization": f"Token {deploy.token}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
-        run_id = await _start_run(client, _streaming_doc(4, 4000))
+        run_id = await _start_run(client, _streaming_doc(4, 5000))
         watchers = [asyncio.create_task(_watch(base, deploy.token, run_id)) for _ in range(sockets)]
         await asyncio.sleep(0.5)
         for _ in range(load):
             await _start_run(client, _streaming_doc(3, 3000))
         results = await asyncio.gather(*watchers)
-    latencies = [ms for per_socket in results for ms in per_socket]
+    all_watching = max(replayed_at for replayed_at, _ in results)
+    latencies = [ms for _, deliveries in results for sent, ms in deliveries if sent > all_watching]
     print(
         f"{sockets} sockets on one run while {load} runs execute: "
         f"{len(latencies)} live deliveries, event written → received "

@@ -6,10 +6,11 @@ killed worker's task back to the queue, and prefetch 1 keeps a worker from
 sitting on tasks another could run. Every task is written to be idempotent.
 """
 
+import gc
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
 from kombu import Exchange, Queue
 
 from workers import broker_compat
@@ -69,3 +70,14 @@ def _recycle_database_connections(**kwargs: object) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def _freeze_startup_objects(**kwargs: object) -> None:
+    """Keep the collector off everything loaded at start (see server/asgi.py).
+
+    A full collection walks every object; in a worker that pauses the thread
+    that publishes committed events to the websockets.
+    """
+    gc.freeze()

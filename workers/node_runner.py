@@ -25,6 +25,7 @@ from workers.engine.prompts import build_messages
 from workers.engine.scheduling import node_output_for_control
 from workers.llm.calls import call_model
 from workers.llm.types import ModelCallError, ModelRequest
+from workers.token_streams import token_streams
 
 logger = logging.getLogger(__name__)
 
@@ -132,24 +133,19 @@ class RunningNode:
     A background thread heartbeats (and learns when the claim is lost:
     cancelled, reaped, run failed). ``should_stop`` is asked between tokens:
     it reads the cache's stop signal at most every 100 ms, so a cancel is seen
-    well within SPEC §3's 2 s. Streamed text is persisted in batches at most
-    every ``token_flush_interval_s`` (SPEC §4: ~10 messages/s per node), and
-    only up to the inline output limit: past it the event log would hold a
-    second copy of an answer that object storage keeps anyway.
+    well within SPEC §3's 2 s. Streamed text goes to the process's
+    ``token_streams``, and only up to the inline output limit: past it the
+    event log would hold a second copy of an answer that object storage keeps.
     """
 
     _STOP_POLL_S = 0.1
 
     def __init__(self, claim: services.Claim) -> None:
-        config = settings.AGENTLOOM_RUNS
         self.claim = claim
-        self._flush_interval = config["token_flush_interval_s"]
-        self._heartbeat_interval = config["heartbeat_interval_s"]
-        self._buffer: list[str] = []
+        self._heartbeat_interval = settings.AGENTLOOM_RUNS["heartbeat_interval_s"]
         self._streamed_bytes = 0
         self._stream_capped = False
         self._stream_limit = engine_limits().max_inline_output_bytes
-        self._last_flush = time.monotonic()
         self._last_stop_poll = 0.0
         self._lost = threading.Event()
         self._done = threading.Event()
@@ -167,8 +163,8 @@ class RunningNode:
     def __exit__(self, *exc_info: object) -> None:
         self._done.set()
         self._heart.join(timeout=5)
-        if exc_info[0] is None:
-            self._flush()
+        token_streams.flush_run(self.claim.run_id)
+        token_streams.forget(self.claim)
 
     def _beat(self) -> None:
         while not self._done.wait(self._heartbeat_interval):
@@ -183,7 +179,7 @@ class RunningNode:
                 connection.close()
 
     def should_stop(self) -> bool:
-        if self._lost.is_set():
+        if self._lost.is_set() or token_streams.is_lost(self.claim):
             return True
         now = time.monotonic()
         if now - self._last_stop_poll >= self._STOP_POLL_S:
@@ -197,30 +193,17 @@ class RunningNode:
             return
         encoded = text.encode()
         room = self._stream_limit - self._streamed_bytes
-        if len(encoded) > room:
-            self._stream_capped = True
-            self._buffer.append(encoded[:room].decode(errors="ignore"))
-            self._flush()
-            services.record_log(
-                self.claim,
-                "warning",
-                f"Streaming stopped after {self._stream_limit:,} bytes; "
-                "the whole answer is in the node's output.",
-            )
-            connection.close()
+        if len(encoded) <= room:
+            self._streamed_bytes += len(encoded)
+            token_streams.add(self.claim, text)
             return
-        self._streamed_bytes += len(encoded)
-        self._buffer.append(text)
-        if time.monotonic() - self._last_flush >= self._flush_interval:
-            self._flush()
-
-    def _flush(self) -> None:
-        self._last_flush = time.monotonic()
-        if not self._buffer:
-            return
-        delta, self._buffer = "".join(self._buffer), []
-        try:
-            if not services.record_tokens(self.claim, delta):
-                self._lost.set()
-        finally:
-            connection.close()
+        self._stream_capped = True
+        token_streams.add(self.claim, encoded[:room].decode(errors="ignore"))
+        token_streams.flush_run(self.claim.run_id)
+        services.record_log(
+            self.claim,
+            "warning",
+            f"Streaming stopped after {self._stream_limit:,} bytes; "
+            "the whole answer is in the node's output.",
+        )
+        connection.close()

@@ -1,8 +1,9 @@
 """Websockets that stream a run's events (and a workspace's run changes) to clients.
 
 The protocol (docs/events.md): every message has ``kind`` and ``seq``. A run
-socket subscribes to the run's group *before* replaying the stored events
-after ``?after=``, so nothing committed during the replay is missed, and
+socket joins its run's hub (``hub.py``: the process's one subscription to the
+run's group) *before* replaying the stored events after ``?after=``, so
+nothing committed during the replay is missed, and
 de-duplicates by ``seq``, so nothing is sent twice. A live message that
 arrives ahead of a missing one (messages from two workers can cross) makes
 the socket read the gap from the database before sending it; a periodic
@@ -22,7 +23,8 @@ from django.conf import settings
 
 from server.accounts.selectors import workspace_ids_for
 from server.live.auth import origin_allowed
-from server.live.publisher import event_frame, register_server_loop, run_group, workspace_group
+from server.live.hub import run_hub
+from server.live.publisher import event_frame, register_server_loop, workspace_group
 from server.runs.models import Run, RunEvent
 
 logger = logging.getLogger(__name__)
@@ -117,8 +119,8 @@ class RunEventsConsumer(_AuthenticatedConsumer):
         self.last_seq = after
         self.finished = False
         self._sending = asyncio.Lock()
-        self._groups = [run_group(run.pk)]
-        await self.channel_layer.group_add(self._groups[0], self.channel_name)
+        await run_hub().join(run.pk, self)
+        self._joined = True
         await self.accept()
         async with self._sending:
             await self._send_from_database()
@@ -169,8 +171,13 @@ class RunEventsConsumer(_AuthenticatedConsumer):
             if len(page) < _PAGE:
                 return
 
+    async def disconnect(self, code: int) -> None:
+        await super().disconnect(code)
+        if getattr(self, "_joined", False):
+            await run_hub().leave(self.run_id, self)
+
     async def run_events(self, message: dict[str, Any]) -> None:
-        """A batch of committed events from the publisher."""
+        """A batch of committed events from the publisher, through the hub."""
         self._last_live = asyncio.get_running_loop().time()
         async with self._sending:
             await self._send_events(message["events"])

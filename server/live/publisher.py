@@ -71,7 +71,7 @@ def _merged(batch: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str
         elif group in by_group:
             by_group[group]["events"] += message["events"]
         else:
-            by_group[group] = {"type": "run.events", "events": list(message["events"])}
+            by_group[group] = {**message, "events": list(message["events"])}
             merged.append((group, by_group[group]))
     return merged
 
@@ -141,7 +141,11 @@ def publish_run_events(run: Run, events: list[RunEvent]) -> None:
         return
     outbox.put(
         run_group(run.pk),
-        {"type": "run.events", "events": [event_frame(event) for event in events]},
+        {
+            "type": "run.events",
+            "run": str(run.pk),
+            "events": [event_frame(event) for event in events],
+        },
     )
     if any(event.type in RUN_STATE_EVENTS for event in events):
         outbox.put(

@@ -355,10 +355,6 @@ def _expected(claim: Claim) -> dict[str, Any]:
     return {"state": claim.held_state, "attempt": claim.attempt}
 
 
-def _still_held(claim: Claim) -> bool:
-    return statements.node_matches(claim.run_id, claim.node_id, _expected(claim))
-
-
 def _update_held(claim: Claim, **values: Any) -> bool:
     """Compare-and-set: change the node only while this claim still holds it."""
     return statements.update_node(claim.run_id, claim.node_id, _expected(claim), values)
@@ -369,13 +365,22 @@ def heartbeat(claim: Claim) -> bool:
     return _update_held(claim, heartbeat_at=timezone.now())
 
 
-def record_tokens(claim: Claim, delta: str) -> bool:
-    """Persist a coalesced batch of streamed text; False when the claim was lost."""
-    with locked_run(claim.run_id) as journal:
-        if journal.run.state != RunState.RUNNING or not _still_held(claim):
-            return False
-        journal.emit("node.token", claim.node_id, attempt=claim.attempt, delta=delta)
-    return True
+def record_tokens(run_id: Any, batch: list[tuple[Claim, str]]) -> list[Claim]:
+    """Persist streamed text of a run's nodes, one ``node.token`` each; the claims found lost.
+
+    One transaction for all the run's streaming nodes: the run lock is taken
+    once per batch, not once per node.
+    """
+    with locked_run(run_id) as journal:
+        if journal.run.state != RunState.RUNNING:
+            return [claim for claim, _ in batch]
+        held = statements.nodes_matching(
+            run_id, [(claim.node_id, claim.held_state, claim.attempt) for claim, _ in batch]
+        )
+        for claim, delta in batch:
+            if claim.node_id in held:
+                journal.emit("node.token", claim.node_id, attempt=claim.attempt, delta=delta)
+    return [claim for claim, _ in batch if claim.node_id not in held]
 
 
 def record_log(claim: Claim, level: str, message: str) -> None:

@@ -99,16 +99,18 @@ def insert_events(events: list[RunEvent]) -> None:
             )
 
 
-def node_matches(run_id: Any, node_id: str, expected: Mapping[str, Any]) -> bool:
-    """Whether the node run still has ``expected`` (its state and attempt, say)."""
-    conditions = " AND ".join(f"{_column(NodeRun, n)} = %s" for n in expected)
-    params = [_run_id(run_id), node_id, *(_prep(NodeRun, n, v) for n, v in expected.items())]
+def nodes_matching(run_id: Any, claims: list[tuple[str, str, int]]) -> set[str]:
+    """Which of these (node id, state, attempt) claims still hold, in one query."""
+    if not claims:
+        return set()
+    rows = ", ".join(["(%s, %s, %s)"] * len(claims))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM runs_noderun WHERE run_id = %s AND node_id = %s AND {conditions}",
-            params,
+            "SELECT node_id FROM runs_noderun WHERE run_id = %s "
+            f"AND (node_id, state, attempt) IN (VALUES {rows})",
+            [_run_id(run_id), *(value for claim in claims for value in claim)],
         )
-        return cursor.fetchone() is not None
+        return {row[0] for row in cursor.fetchall()}
 
 
 def update_node(

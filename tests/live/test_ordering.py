@@ -76,9 +76,12 @@ def test_merged_and_crossed_messages_still_arrive_once_in_order(owner):
         layer = get_channel_layer()
         # One merged message with a hole (6, 7 are still on their way), then the late ones.
         merged = [frames[3], frames[4], frames[5], frames[8], frames[9]]
-        await layer.group_send(run_group(run.pk), {"type": "run.events", "events": merged})
         await layer.group_send(
-            run_group(run.pk), {"type": "run.events", "events": [frames[6], frames[7]]}
+            run_group(run.pk), {"type": "run.events", "run": str(run.pk), "events": merged}
+        )
+        await layer.group_send(
+            run_group(run.pk),
+            {"type": "run.events", "run": str(run.pk), "events": [frames[6], frames[7]]},
         )
         seqs = await _received(communicator, 7)
         assert await communicator.receive_nothing(timeout=0.5)
