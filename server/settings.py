@@ -189,8 +189,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
 # The built single-page app is served from the site root (/assets/…, /favicon…);
-# routes it handles itself fall through to server.core.views.spa.
-WHITENOISE_ROOT = FRONTEND_DIST
+# routes it handles itself fall through to server.core.views.spa. WhiteNoise
+# reads the folder once, at start, so it is only set when a build exists.
+WHITENOISE_ROOT = FRONTEND_DIST if FRONTEND_DIST.is_dir() else None
 WHITENOISE_INDEX_FILE = True
 
 LANGUAGE_CODE = "en-us"
