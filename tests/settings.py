@@ -13,4 +13,6 @@ os.environ.setdefault("AGENTLOOM_VAR_DIR", "/tmp/agentloom-tests")
 
 from server.settings import *  # noqa: F403
 
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
