@@ -6,18 +6,12 @@ from tests.engine.documents import document, edge, node, pipeline
 from workers.engine.budget import Budget
 from workers.engine.document import (
     AGENT_PRESETS,
-    AGENT_TYPES,
-    CONFIG_FIELDS,
-    NODE_TYPES,
     Edge,
     Graph,
     InputSpec,
-    NodeType,
     Settings,
-    default_node_config,
 )
 from workers.engine.retry import RetryPolicy
-from workers.engine.validation import validate_document
 
 
 def test_the_graph_indexes_edges_in_document_order() -> None:
@@ -116,27 +110,6 @@ def test_agent_config_refuses_control_nodes_and_missing_models() -> None:
     doc["settings"]["default_model"] = None
     with pytest.raises(ValueError, match="no model"):
         Graph.from_document(doc).agent_config("researcher-1")
-
-
-@pytest.mark.parametrize("node_type", NODE_TYPES)
-def test_a_new_node_of_every_type_is_valid(node_type: NodeType) -> None:
-    config = default_node_config(node_type)
-    doc = document([node("n", node_type, **config)], [])
-    assert [p for p in validate_document(doc) if p.severity == "error"] == []
-    assert set(config) <= set(CONFIG_FIELDS[node_type])
-
-
-def test_default_config_of_an_agent_uses_its_preset() -> None:
-    for agent_type in AGENT_TYPES:
-        config = default_node_config(agent_type)
-        assert config["temperature"] == AGENT_PRESETS[agent_type].temperature
-        assert config["system_prompt"] == AGENT_PRESETS[agent_type].system_prompt
-    assert default_node_config("researcher") is not default_node_config("researcher")
-
-
-def test_default_config_of_an_unknown_type() -> None:
-    with pytest.raises(ValueError, match="unknown node type"):
-        default_node_config("planner")
 
 
 def test_a_graph_with_a_cycle_can_still_be_built() -> None:

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.engine.documents import chain, document, edge, node, pipeline
+from tests.engine.documents import document, edge, node, pipeline
 from workers.engine.document import Graph
 from workers.engine.expressions import ExpressionError
 from workers.engine.limits import Limits
@@ -15,7 +15,6 @@ from workers.engine.scheduling import (
     decide_outgoing,
     node_output_for_control,
     readiness,
-    topological_levels,
 )
 
 LIMITS = Limits()
@@ -260,16 +259,6 @@ def diamond() -> Graph:
     )
 
 
-def test_topological_levels_are_longest_distances_from_a_root() -> None:
-    assert topological_levels(diamond()) == [["a"], ["b", "c"], ["d"], ["e"]]
-    assert topological_levels(Graph.from_document(document([], []))) == []
-
-
-def test_levels_of_a_long_chain() -> None:
-    levels = topological_levels(Graph.from_document(chain(5000)))
-    assert levels == [[f"n{index}"] for index in range(5000)]
-
-
 def test_critical_path_follows_the_slowest_branch() -> None:
     durations = {"a": 1.0, "b": 5.0, "c": 2.0, "d": 1.0, "e": 0.5}
     assert critical_path(diamond(), durations) == (7.5, ["a", "b", "d", "e"])
@@ -282,14 +271,12 @@ def test_critical_path_counts_missing_durations_as_zero() -> None:
     assert critical_path(Graph.from_document(document([], [])), {}) == (0.0, [])
 
 
-def test_a_cyclic_graph_has_no_levels() -> None:
+def test_a_cyclic_graph_has_no_critical_path() -> None:
     graph = Graph.from_document(
         document(
             [node(name, "transformer", expression="$") for name in "ab"],
             [edge("ab", "a", "b"), edge("ba", "b", "a")],
         )
     )
-    with pytest.raises(ValueError, match="cycle"):
-        topological_levels(graph)
     with pytest.raises(ValueError, match="cycle"):
         critical_path(graph, {})

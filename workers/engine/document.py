@@ -112,31 +112,6 @@ AGENT_PRESETS: Mapping[AgentType, AgentPreset] = {
 }
 
 
-def default_node_config(node_type: str) -> dict[str, Any]:
-    """The config a new node of this type starts with on the canvas."""
-    if node_type in AGENT_PRESETS:
-        preset = AGENT_PRESETS[cast(AgentType, node_type)]
-        return {
-            "model": None,
-            "temperature": preset.temperature,
-            "system_prompt": preset.system_prompt,
-            "prompt": "",
-            "max_tokens": DEFAULT_MAX_TOKENS,
-            "timeout_s": DEFAULT_TIMEOUT_S,
-            "stream": True,
-            "response_format": preset.response_format,
-            "retry": RetryPolicy().as_config(),
-            "on_error": None,
-        }
-    if node_type == "transformer":
-        return {"expression": "$"}
-    if node_type == "output":
-        return {"expression": None}
-    if node_type == "input":
-        return {}
-    raise ValueError(f"unknown node type {node_type!r}")
-
-
 def blank_to_none(value: Any) -> Any:
     """Treat an empty or all-blank string as absent.
 

@@ -156,21 +156,6 @@ def node_output_for_control(
     raise ValueError(f"node {node_id!r} is an agent ({node.type}); it needs a model call")
 
 
-def topological_levels(graph: Graph) -> list[list[str]]:
-    """Nodes grouped by their longest distance from a root (the canvas's DAG levels).
-
-    Raises ValueError if the graph has a cycle.
-    """
-    level = dict.fromkeys(graph.nodes, 0)
-    for node_id in _topological_order(graph):
-        for edge in graph.out_edges(node_id):
-            level[edge.target] = max(level[edge.target], level[node_id] + 1)
-    levels: list[list[str]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
-    for node_id, depth in level.items():
-        levels[depth].append(node_id)
-    return levels
-
-
 def critical_path(graph: Graph, durations: Mapping[str, float]) -> tuple[float, list[str]]:
     """The longest path through the graph weighted by node durations.
 
