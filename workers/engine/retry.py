@@ -39,16 +39,6 @@ class RetryPolicy:
             jitter=bool(given.get("jitter", default.jitter)),
         )
 
-    def as_config(self) -> dict[str, Any]:
-        """The JSON form, as stored in a node's config."""
-        return {
-            "max_attempts": self.max_attempts,
-            "backoff": self.backoff,
-            "initial_delay_ms": self.initial_delay_ms,
-            "max_delay_ms": self.max_delay_ms,
-            "jitter": self.jitter,
-        }
-
 
 def retry_delay_ms(policy: RetryPolicy, attempt: int, *, rand: Callable[[], float]) -> int | None:
     """Milliseconds to wait before the next attempt, or None when none are left.
