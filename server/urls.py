@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from server.core import views as core_views
+from server.core.patterns import UUID
 from server.workflow_templates.views import TemplateViewSet
 from server.workflows.editor_views import ExpressionEvaluateView, ModelListView
 from server.workflows.views import WorkflowVersionViewSet, WorkflowViewSet
@@ -11,7 +12,7 @@ from server.workflows.views import WorkflowVersionViewSet, WorkflowViewSet
 router = SimpleRouter()
 router.register("workflows", WorkflowViewSet, basename="workflow")
 router.register(
-    r"workflows/(?P<workflow_pk>[0-9a-f-]{36})/versions",
+    rf"workflows/(?P<workflow_pk>{UUID})/versions",
     WorkflowVersionViewSet,
     basename="workflow-version",
 )

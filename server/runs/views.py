@@ -3,6 +3,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 from server.accounts.authentication import ApiTokenAuthentication
 from server.accounts.models import WRITE_ROLES
 from server.accounts.permissions import require_role
+from server.core.patterns import UUID
 from server.runs import services
 from server.runs.estimates import estimate_for
 from server.runs.models import Artifact, RunEvent, Trigger
@@ -183,7 +185,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         ],
         responses={(200, "application/json"): bytes},
     )
-    @action(detail=True, methods=["get"], url_path=r"artifacts/(?P<artifact_id>[0-9a-f-]{36})")
+    @action(detail=True, methods=["get"], url_path=rf"artifacts/(?P<artifact_id>{UUID})")
     def artifact(
         self, request: Request, pk: str | None = None, artifact_id: str = ""
     ) -> HttpResponse:
@@ -191,6 +193,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         run = self.get_object()
         artifact = get_object_or_404(Artifact, pk=artifact_id, run=run)
         response = HttpResponse(read_artifact(artifact), content_type=artifact.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{artifact.node_id}-output.json"'
+        filename = " ".join(f"{artifact.node_id}-output.json".split())
+        response["Content-Disposition"] = content_disposition_header(True, filename)
         response["X-Content-SHA256"] = artifact.sha256
         return response

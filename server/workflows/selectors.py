@@ -25,7 +25,7 @@ def runnable_workflows(user: Any) -> QuerySet[Workflow]:
 
 
 def workflow_list(
-    user: Any, *, workspace: str | None = None, query: str | None = None, tag: str | None = None
+    user: Any, *, workspace: Any = None, query: str | None = None, tag: str | None = None
 ) -> QuerySet[Workflow]:
     workflows = workflows_for(user).defer("document", "problems")
     if workspace:

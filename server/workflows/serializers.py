@@ -112,3 +112,11 @@ class VersionSerializer(VersionListSerializer):
 
 class RestoreSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, help_text="The workflow's current version.")
+
+
+class WorkflowListFilterSerializer(serializers.Serializer):
+    workspace = serializers.UUIDField(required=False)
+    q = serializers.CharField(
+        required=False, max_length=200, help_text="Search in name and description."
+    )
+    tag = serializers.CharField(required=False, max_length=50)

@@ -3,6 +3,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -27,6 +28,7 @@ from server.workflows.serializers import (
     VersionListSerializer,
     VersionSerializer,
     WorkflowCreateSerializer,
+    WorkflowListFilterSerializer,
     WorkflowListSerializer,
     WorkflowPatchSerializer,
     WorkflowPutSerializer,
@@ -56,7 +58,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet[Workflow]:
         if self.action == "list":
-            params = self.request.query_params
+            params = _validated(WorkflowListFilterSerializer, self.request.query_params)
             return workflow_list(
                 self.request.user,
                 workspace=params.get("workspace"),
@@ -68,13 +70,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
     def get_serializer_class(self) -> type:
         return WorkflowListSerializer if self.action == "list" else WorkflowSerializer
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("workspace", OpenApiTypes.UUID),
-            OpenApiParameter("q", str, description="Search in name and description."),
-            OpenApiParameter("tag", str),
-        ]
-    )
+    @extend_schema(parameters=[WorkflowListFilterSerializer])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
@@ -144,8 +140,10 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             raise ApiError("invalid_format", "format must be json or yaml.")
         text, media_type = export_document(workflow.document, fmt)
         response = HttpResponse(text, content_type=f"{media_type}; charset=utf-8")
-        filename = f"{workflow.name or 'workflow'}.{fmt}".replace('"', "")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        # Any name may be a workflow's: control characters are folded to spaces, and
+        # Django encodes the rest for the header (RFC 6266, filename*= for non-ASCII).
+        name = " ".join((workflow.name or "workflow").split())
+        response["Content-Disposition"] = content_disposition_header(True, f"{name}.{fmt}")
         return response
 
     @extend_schema(request=ImportSerializer, responses={201: WorkflowSerializer})

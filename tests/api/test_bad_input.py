@@ -211,3 +211,36 @@ def test_unknown_urls_under_the_api_are_json_404(api):
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
     assert api.get("/api/v1/workflows/not-a-uuid/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/workflows/?workspace=null",
+        "/api/v1/workflows/?q=%00",
+        "/api/v1/runs/?workflow=nope&state=sleeping",
+        "/api/v1/runs/?created_after=yesterday",
+        "/api/v1/workflows/{id}/versions/99999999999999999999/",
+        "/api/v1/workflows/{id}/versions/1/diff/?against=99999999999999999999",
+        "/api/v1/workflows/?cursor=not-a-cursor",
+    ],
+)
+def test_bad_query_and_path_values_are_4xx(api, workflow, path):
+    response = api.get(path.format(id=workflow["id"]))
+    assert 400 <= response.status_code < 500, (path, response.status_code, response.content)
+    assert response.json()["code"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/workflows/000000000000000000000000000000000000/versions/0/",
+        "/api/v1/workflows/28b-0-3e4b-ef654363-1bd0d4ff--513823/versions/",
+        "/api/v1/workflows/{id}/versions/1/diff/?against=19567109",
+        "/api/v1/runs/00000000-0000-0000-0000-000000000000/artifacts/0000000000000000000000000000000000-0/",
+    ],
+)
+def test_ids_that_are_not_uuids_are_404(api, workflow, path):
+    response = api.get(path.format(id=workflow["id"]))
+    assert response.status_code == 404, (path, response.status_code)
+    assert response.json()["code"] == "not_found"

@@ -191,3 +191,19 @@ def test_delete(api):
     assert api.delete(f"/api/v1/workflows/{created['id']}/").status_code == 204
     assert api.get(f"/api/v1/workflows/{created['id']}/").status_code == 404
     assert not WorkflowVersion.objects.filter(workflow_id=created["id"]).exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["Рабочий процесс 研究 🧵", 'quote " and \\ back', "line\nbreak\r\nagain"]
+)
+def test_export_of_any_name_gives_a_valid_download(api, name):
+    doc = chain(1)
+    doc["name"] = name
+    created = create(api, doc)
+    response = api.get(f"/api/v1/workflows/{created['id']}/export/")
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    disposition.encode("latin-1")  # what a header may carry
+    assert "\n" not in disposition
+    assert "\r" not in disposition
+    assert disposition.startswith("attachment;")
