@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 export const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -40,6 +41,22 @@ export async function launch({ extraArgs = [] } = {}) {
     args: [...FLAGS, ...extraArgs],
   });
   return { browser, close: () => browser.close().catch(() => {}) };
+}
+
+/**
+ * The usual spec setup: one browser and one API session for the whole file, opened before the first
+ * test and closed after the last. Read `suite.browser` / `suite.api` inside tests (they are set once
+ * `before` has run).
+ */
+export function browserSuite() {
+  const suite = { browser: null, api: null };
+  let close;
+  before(async () => {
+    ({ browser: suite.browser, close } = await launch());
+    suite.api = await Api.login();
+  });
+  after(async () => close?.());
+  return suite;
 }
 
 export async function newPage(browser, { width = 1440, height = 900 } = {}) {

@@ -2,19 +2,11 @@
 // the conflict dialog, and merging keeps everyone's edits. Nothing is lost: not on the canvas, not
 // in the saved document, not in the version history.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { Api, documentOf, launch, loginUi, newPage, shooter } from "../lib/browser.mjs";
+import { test } from "node:test";
+import { browserSuite, documentOf, loginUi, newPage, shooter } from "../lib/browser.mjs";
 
 const shoot = shooter("conflict");
-let browser;
-let close;
-let api;
-
-before(async () => {
-  ({ browser, close } = await launch());
-  api = await Api.login();
-});
-after(async () => close?.());
+const suite = browserSuite();
 
 async function savedVersion(page, atLeast = 0) {
   const status = page.getByTestId("save-status");
@@ -38,8 +30,8 @@ async function selectNode(page, id) {
 }
 
 test("two browser contexts editing one workflow get the conflict dialog and lose nothing", async () => {
-  const wf = await api.post("workflows/import/", {
-    workspace: api.workspace,
+  const wf = await suite.api.post("workflows/import/", {
+    workspace: suite.api.workspace,
     document: documentOf({
       name: "E2E shared workflow",
       nodes: [
@@ -54,8 +46,8 @@ test("two browser contexts editing one workflow get the conflict dialog and lose
     }),
   });
 
-  const a = await newPage(browser);
-  const b = await newPage(browser);
+  const a = await newPage(suite.browser);
+  const b = await newPage(suite.browser);
   await loginUi(a.page);
   await loginUi(b.page);
   for (const { page } of [a, b]) {
@@ -102,7 +94,7 @@ test("two browser contexts editing one workflow get the conflict dialog and lose
   for (const id of ["coder-1", "coder-2", "researcher-1"]) await b.page.locator(`.react-flow__node[data-id="${id}"]`).waitFor();
   await shoot(b.page, "b-merged-v3");
 
-  const v3 = await api.get(`workflows/${wf.id}/`);
+  const v3 = await suite.api.get(`workflows/${wf.id}/`);
   assert.equal(v3.version, 3);
   const byId = Object.fromEntries(v3.document.nodes.map((n) => [n.id, n]));
   assert.equal(byId["coder-1"].data.label, "Coder from A");
@@ -126,7 +118,7 @@ test("two browser contexts editing one workflow get the conflict dialog and lose
   await shoot(a.page, "a-merged-v4");
 
   // Nothing lost: the final document has all four edits; the history has each step.
-  const v4 = await api.get(`workflows/${wf.id}/`);
+  const v4 = await suite.api.get(`workflows/${wf.id}/`);
   const final = Object.fromEntries(v4.document.nodes.map((n) => [n.id, n]));
   assert.equal(final["coder-1"].data.label, "Coder from A");
   assert.equal(final["coder-1"].data.config.temperature, 1.1);
@@ -134,12 +126,12 @@ test("two browser contexts editing one workflow get the conflict dialog and lose
   assert.equal(final["researcher-1"].data.label, "Researcher (renamed by A)");
   assert.equal(final["researcher-1"].data.config.prompt, "Research {{ $.run.topic }} with sources");
   assert.equal(v4.document.edges.length, 3);
-  const versions = await api.get(`workflows/${wf.id}/versions/`);
+  const versions = await suite.api.get(`workflows/${wf.id}/versions/`);
   assert.deepEqual(
     versions.results.map((v) => v.number),
     [4, 3, 2, 1],
   );
-  const v2 = await api.get(`workflows/${wf.id}/versions/2/`);
+  const v2 = await suite.api.get(`workflows/${wf.id}/versions/2/`);
   assert.deepEqual(
     v2.document.nodes.map((n) => n.id),
     ["input-1", "researcher-1", "output-1", "coder-1"],

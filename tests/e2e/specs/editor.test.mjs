@@ -1,19 +1,11 @@
 // The editor against the real server: log in, drag nodes, connect, configure, save, reload and find
 // the workflow intact (on the canvas, in the panels, and through the API).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { Api, flowPositions, launch, mouseDrag, centre, newPage, shooter } from "../lib/browser.mjs";
+import { test } from "node:test";
+import { browserSuite, flowPositions, mouseDrag, centre, newPage, shooter } from "../lib/browser.mjs";
 
 const shoot = shooter("editor");
-let browser;
-let close;
-let api;
-
-before(async () => {
-  ({ browser, close } = await launch());
-  api = await Api.login();
-});
-after(async () => close?.());
+const suite = browserSuite();
 
 const node = (page, id) => page.locator(`.react-flow__node[data-id="${id}"]`);
 const handle = (page, id, kind) => node(page, id).locator(`.react-flow__handle.${kind}`);
@@ -39,7 +31,7 @@ function assertPositionsMatch(onCanvas, doc) {
 }
 
 test("log in, drag nodes, connect, configure, save, reload and find it intact", async () => {
-  const { page, context } = await newPage(browser);
+  const { page, context } = await newPage(suite.browser);
 
   // Log in through the form.
   await page.goto("/workflows");
@@ -117,7 +109,7 @@ test("log in, drag nodes, connect, configure, save, reload and find it intact", 
   await shoot(page, "saved");
 
   // The server has exactly what the editor shows.
-  const saved = await api.get(`workflows/${id}/`);
+  const saved = await suite.api.get(`workflows/${id}/`);
   assert.equal(saved.version, version);
   const doc = saved.document;
   assert.deepEqual(
@@ -170,6 +162,6 @@ test("log in, drag nodes, connect, configure, save, reload and find it intact", 
 
   // Looking is not editing: nothing was saved by the reload or the selections.
   assert.equal(await page.getByTestId("save-status").getAttribute("data-state"), "saved");
-  assert.equal((await api.get(`workflows/${id}/`)).version, version);
+  assert.equal((await suite.api.get(`workflows/${id}/`)).version, version);
   await context.close();
 });
