@@ -1,17 +1,23 @@
 """What a run pins and never changes, cached per process.
 
 A version's document, a node's config hash and a run's inputs, version and
-predecessor (``resumed_from``) are fixed once the run exists, so caching them
-can never go stale. It spares each node task from loading and parsing the
-whole document again, and from reading the run row before claiming a node.
+predecessor (``resumed_from``) are fixed once the run exists, and so is a
+node run once it has succeeded (nothing moves a node out of ``succeeded``),
+so caching them can never go stale. It spares each node task from loading and
+parsing the whole document again, from reading the run row before claiming a
+node, and from reading and decoding its predecessors' rows again: in a
+fan-out, every branch would otherwise decode the source's list of a thousand
+taken edges.
 """
 
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from server.runs.models import Run
+from server.runs.statements import NodeRow
 from server.workflows.models import WorkflowVersion
 from workers.engine.document import Graph
 from workers.engine.hashing import node_config_hash
@@ -46,3 +52,24 @@ def run_constants(run_id: Any) -> RunConstants | None:
 def _run_constants(run_id: str) -> RunConstants | None:
     row = Run.objects.filter(pk=run_id).values("version_id", "inputs", "resumed_from_id").first()
     return RunConstants(**row) if row else None
+
+
+# Rows hold inline outputs of up to the inline limit (64 KiB by default), so
+# the bound is a count that keeps the worst case to tens of megabytes.
+_SUCCEEDED_ROWS_MAX = 512
+_succeeded_rows: OrderedDict[tuple[str, str], NodeRow] = OrderedDict()
+
+
+def succeeded_row(run_id: Any, node_id: str) -> NodeRow | None:
+    """A succeeded node run read earlier by this process, if it is still cached."""
+    row = _succeeded_rows.get((str(run_id), node_id))
+    if row is not None:
+        _succeeded_rows.move_to_end((str(run_id), node_id))
+    return row
+
+
+def remember_succeeded_row(run_id: Any, node_id: str, row: NodeRow) -> None:
+    _succeeded_rows[(str(run_id), node_id)] = row
+    _succeeded_rows.move_to_end((str(run_id), node_id))
+    while len(_succeeded_rows) > _SUCCEEDED_ROWS_MAX:
+        _succeeded_rows.popitem(last=False)

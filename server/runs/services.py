@@ -26,7 +26,7 @@ from django.utils import timezone
 from server.accounts.models import Workspace
 from server.core.errors import ApiError, Conflict
 from server.core.limits import engine_limits
-from server.runs import statements
+from server.runs import pinned, statements
 from server.runs.dispatch import send_node_tasks
 from server.runs.journal import NodeTask, RunJournal, locked_run
 from server.runs.models import (
@@ -38,7 +38,6 @@ from server.runs.models import (
     Trigger,
 )
 from server.runs.outputs import StoredOutput, preview
-from server.runs.pinned import graph_for_version, run_constants
 from server.workflows.models import Workflow, WorkflowVersion
 from workers.engine.budget import budget_exceeded
 from workers.engine.document import AGENT_TYPES, Graph
@@ -114,7 +113,7 @@ def create_run(
             f"{errors[0]['message']}",
             problems=version.problems,
         )
-    graph = graph_for_version(version.pk)
+    graph = pinned.graph_for_version(version.pk)
     resolved_inputs, input_errors = resolve_run_inputs(graph.inputs, inputs)
     if input_errors:
         raise ApiError("invalid_inputs", input_errors[0], errors=input_errors)
@@ -189,7 +188,7 @@ def start_queued_runs(workspace_id: uuid.UUID) -> int:
         for run_id, version_id in waiting:
             with locked_run(run_id) as journal:
                 if journal.run.state == RunState.QUEUED:
-                    _start(journal, graph_for_version(version_id))
+                    _start(journal, pinned.graph_for_version(version_id))
         return len(waiting)
 
 
@@ -289,20 +288,24 @@ def claim_node(run_id: Any, node_id: str, *, worker: str) -> Claim | None:
     if their worker dies, the reaper re-sends them. The node's sources are read
     with it, so the node's input needs no query of its own.
     """
-    constants = run_constants(run_id)
+    constants = pinned.run_constants(run_id)
     if constants is None:
         return None
-    graph = graph_for_version(constants.version_id)
+    graph = pinned.graph_for_version(constants.version_id)
     source_ids = {edge.source for edge in graph.in_edges(node_id)}
-    run_state, rows = statements.node_rows(run_id, [node_id, *source_ids])
+    sources = {
+        source: cached
+        for source in source_ids
+        if (cached := pinned.succeeded_row(run_id, source)) is not None
+    }
+    run_state, rows = statements.node_rows(run_id, [node_id, *(source_ids - sources.keys())])
     row = rows.get(node_id)
     if row is None or run_state != RunState.RUNNING:
         return None
-    sources = {
-        source: rows[source]
-        for source in source_ids
-        if source in rows and rows[source].state == NodeState.SUCCEEDED
-    }
+    for source in source_ids - sources.keys():
+        if source in rows and rows[source].state == NodeState.SUCCEEDED:
+            sources[source] = rows[source]
+            pinned.remember_succeeded_row(run_id, source, rows[source])
 
     def claim(attempt: int, held_state: str, started_at: datetime) -> Claim:
         return Claim(
@@ -402,7 +405,7 @@ class NodeResult:
 
 def succeed_node(claim: Claim, result: NodeResult) -> bool:
     """Record the output, route it along the outgoing edges and queue what became ready."""
-    graph = graph_for_version(claim.version_id)
+    graph = pinned.graph_for_version(claim.version_id)
     try:
         # Evaluated before taking the lock: JSONata may take up to its time limit.
         decisions = decide_outgoing(
@@ -425,7 +428,7 @@ def succeed_node(claim: Claim, result: NodeResult) -> bool:
 
 def fail_node(claim: Claim, error: NodeError, *, node_input: Any = None) -> bool:
     """Retry, fall back, skip dependants or stop the run, as the node's policies say."""
-    graph = graph_for_version(claim.version_id)
+    graph = pinned.graph_for_version(claim.version_id)
     node = graph.nodes[claim.node_id]
     retry = _retry_policy(graph, claim.node_id)
     delay_ms = (

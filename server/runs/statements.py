@@ -188,7 +188,7 @@ class NodeRow:
     node_type: str
     output: Any
     artifact_id: Any
-    taken_out: list[str]
+    taken_out: frozenset[str]
     edge_values: dict[str, Any]
 
 
@@ -213,7 +213,7 @@ def node_rows(run_id: Any, node_ids: Iterable[str]) -> tuple[str | None, dict[st
             node_type=row[4],
             output=_json(row[5]),
             artifact_id=row[6],
-            taken_out=_json(row[7]),
+            taken_out=frozenset(_json(row[7])),
             edge_values=_json(row[8]),
         )
         for row in rows

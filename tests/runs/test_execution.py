@@ -75,6 +75,31 @@ def test_fan_out_and_in_of_100(api):
     assert_log_is_sound(run.pk)
 
 
+def test_each_run_reads_its_own_sources(api):
+    """Workers cache succeeded source rows; a later run of the same nodes reads its own."""
+    nodes = [node("input", "input"), *(node(f"w{i}", expression=f"run.n * {i}") for i in range(4))]
+    nodes += [node("join", expression="w0 + w1 + w2 + w3"), node("output", "output")]
+    edges = [edge("input", f"w{i}") for i in range(4)]
+    edges += [edge(f"w{i}", "join", target_handle=f"w{i}") for i in range(4)]
+    edges.append(edge("join", "output", target_handle="total"))
+    doc = document(nodes, edges, inputs={"n": {"type": "number", "required": True}})
+    workflow = api.post("/api/v1/workflows/", {"document": doc}, format="json").json()["id"]
+    for n in (1, 10, 100):
+        response = api.post(
+            f"/api/v1/workflows/{workflow}/runs/", {"inputs": {"n": n}}, format="json"
+        )
+        run = wait_for_run(response.json()["id"])
+        assert run.state == "succeeded", run.error
+        assert nodes_of(run.pk)["join"].input == {
+            "w0": 0,
+            "w1": n,
+            "w2": 2 * n,
+            "w3": 3 * n,
+            "run": {"n": n},
+        }
+        assert run.output == {"output": {"total": 6 * n}}
+
+
 def test_conditions_skip_and_skips_propagate(api):
     doc = document(
         [
