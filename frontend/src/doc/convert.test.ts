@@ -7,18 +7,13 @@ import {
   edgeInputKey,
   flowToDocument,
 } from "./convert";
-import type { WorkflowDocument } from "./types";
+import { DEFAULT_RETRY, DEFAULT_SETTINGS, type WorkflowDocument } from "./types";
 
 const doc: WorkflowDocument = {
   schema_version: 1,
   name: "Research pipeline",
   description: "",
-  settings: {
-    default_model: "mock/echo",
-    max_concurrency: 8,
-    error_policy: "stop",
-    budget: { max_total_tokens: null, max_cost_usd: null, max_duration_s: 3600 },
-  },
+  settings: structuredClone(DEFAULT_SETTINGS),
   inputs: { topic: { type: "string", required: true, description: "" } },
   nodes: [
     {
@@ -36,7 +31,7 @@ const doc: WorkflowDocument = {
           timeout_s: 300,
           stream: true,
           response_format: "text",
-          retry: { max_attempts: 3, backoff: "exponential", initial_delay_ms: 1000, max_delay_ms: 60000, jitter: true },
+          retry: structuredClone(DEFAULT_RETRY),
           on_error: null,
         },
       },
