@@ -17,7 +17,6 @@ from server.core.limits import engine_limits
 from server.runs import pinned, selectors, services
 from server.runs.dispatch import run_stop_signalled
 from server.runs.outputs import StoredOutput, preview, store_output
-from server.runs.pinned import graph_for_version
 from workers.engine.document import AGENT_TYPES, Graph
 from workers.engine.expressions import ExpressionError
 from workers.engine.hashing import input_hash
@@ -34,7 +33,7 @@ def run_node(run_id: str, node_id: str, *, worker: str) -> None:
     claim = services.claim_node(run_id, node_id, worker=worker)
     if claim is None:
         return
-    graph = graph_for_version(claim.version_id)
+    graph = pinned.graph_for_version(claim.version_id)
     node_input: Any = None
     try:
         node_input = selectors.node_input(graph, node_id, claim.sources, claim.run_inputs)

@@ -298,11 +298,12 @@ def claim_node(run_id: Any, node_id: str, *, worker: str) -> Claim | None:
         for source in source_ids
         if (cached := pinned.succeeded_row(run_id, source)) is not None
     }
-    run_state, rows = statements.node_rows(run_id, [node_id, *(source_ids - sources.keys())])
+    unread = source_ids - sources.keys()
+    run_state, rows = statements.node_rows(run_id, [node_id, *unread])
     row = rows.get(node_id)
     if row is None or run_state != RunState.RUNNING:
         return None
-    for source in source_ids - sources.keys():
+    for source in unread:
         if source in rows and rows[source].state == NodeState.SUCCEEDED:
             sources[source] = rows[source]
             pinned.remember_succeeded_row(run_id, source, rows[source])
