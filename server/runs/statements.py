@@ -12,9 +12,10 @@ embedded default runs exactly this code.
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 
 from server.runs.models import NodeRun, Run, RunEvent
 
@@ -32,32 +33,42 @@ def _run_id(run_id: Any) -> Any:
 
 
 _RUN_COLUMNS = [field.attname for field in Run._meta.concrete_fields]
+_RUN_SELECT = ", ".join(_column(Run, name.removesuffix("_id")) for name in _RUN_COLUMNS)
 
 
 def lock_run(run_id: Any) -> Run | None:
     """The run, with its row locked until the transaction ends."""
     for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    columns = ", ".join(_column(Run, name.removesuffix("_id")) for name in _RUN_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns} FROM runs_run WHERE id = %s{for_update}", [_run_id(run_id)]
+            f"SELECT {_RUN_SELECT} FROM runs_run WHERE id = %s{for_update}", [_run_id(run_id)]
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    return Run.from_db(connection.alias, _RUN_COLUMNS, _converted(Run, _RUN_COLUMNS, row))
-
-
-def _converted(model: type[Any], attnames: list[str], row: Iterable[Any]) -> list[Any]:
     values = []
-    for attname, value in zip(attnames, row, strict=True):
-        field = model._meta.get_field(attname.removesuffix("_id"))
-        for converter in connection.ops.get_db_converters(field.get_col(model._meta.db_table)):
-            value = converter(value, None, connection)
-        for converter in field.get_db_converters(connection):
+    for value, converters in zip(row, _run_converters(connection.alias), strict=True):
+        for converter in converters:
             value = converter(value, None, connection)
         values.append(value)
-    return values
+    return Run.from_db(connection.alias, _RUN_COLUMNS, values)
+
+
+@cache
+def _run_converters(alias: str) -> tuple[tuple[Any, ...], ...]:
+    """Each run column's from-database converters, looked up once per process.
+
+    Looking them up (a column expression and two converter queries per field)
+    took longer than the query itself, on every transition, under the run's
+    lock. They depend only on the field and the backend, which are the same
+    for every thread's connection to one database.
+    """
+    db = connections[alias]
+    converters = []
+    for field in Run._meta.concrete_fields:
+        column = field.get_col(Run._meta.db_table)
+        converters.append((*db.ops.get_db_converters(column), *field.get_db_converters(db)))
+    return tuple(converters)
 
 
 def update_run(run: Run, names: Iterable[str]) -> None:
