@@ -19,9 +19,9 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 env = environ.Env()
 
+REDIS_URL = env.str("REDIS_URL", default="")
 _has_database = bool(env.str("DATABASE_URL", default=""))
-_has_redis = bool(env.str("REDIS_URL", default=""))
-if _has_database != _has_redis:
+if _has_database != bool(REDIS_URL):
     # Postgres with the in-process broker (or Redis with SQLite) would start,
     # then never run a task: the web and worker processes could not meet.
     raise ImproperlyConfigured(
@@ -116,8 +116,6 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker, channel layer, cache -----------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
-
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {

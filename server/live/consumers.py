@@ -88,6 +88,7 @@ class _AuthenticatedConsumer(AsyncWebsocketConsumer):
             try:
                 await self.on_tick()
             except Exception:
+                # A failed tick (the database restarting, say) is retried next time.
                 logger.warning("websocket tick failed", exc_info=True)
 
     async def on_tick(self) -> None:

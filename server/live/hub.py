@@ -49,7 +49,7 @@ class RunHub:
             if sockets is None:
                 return
             sockets.discard(socket)
-            if not sockets and self._channel is not None:
+            if not sockets:
                 del self._sockets[str(run_id)]
                 await self._layer.group_discard(run_group(run_id), self._channel)
 

@@ -26,14 +26,13 @@ class TemplateViewSet(
 ):
     """Built-in templates and those of the caller's workspaces."""
 
+    serializer_class = TemplateSerializer
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[Template]:
         return Template.objects.filter(
             Q(workspace__isnull=True) | Q(workspace_id__in=workspace_ids_for(self.request.user))
         )
-
-    serializer_class = TemplateSerializer
 
     @extend_schema(request=TemplateSerializer, responses={201: TemplateSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

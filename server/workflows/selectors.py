@@ -1,4 +1,5 @@
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -25,7 +26,7 @@ def runnable_workflows(user: Any) -> QuerySet[Workflow]:
 
 
 def workflow_list(
-    user: Any, *, workspace: Any = None, query: str | None = None, tag: str | None = None
+    user: Any, *, workspace: UUID | None = None, query: str | None = None, tag: str | None = None
 ) -> QuerySet[Workflow]:
     workflows = workflows_for(user).defer("document", "problems")
     if workspace:

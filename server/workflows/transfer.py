@@ -27,8 +27,8 @@ class _DocumentLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    return loader.construct_scalar(node)
 
 
 _DocumentLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)

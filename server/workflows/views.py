@@ -140,8 +140,9 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             raise ApiError("invalid_format", "format must be json or yaml.")
         text, media_type = export_document(workflow.document, fmt)
         response = HttpResponse(text, content_type=f"{media_type}; charset=utf-8")
-        # Any name may be a workflow's: control characters are folded to spaces, and
-        # Django encodes the rest for the header (RFC 6266, filename*= for non-ASCII).
+        # Any name may be a workflow's: runs of whitespace (line breaks, which no
+        # header may hold, among them) fold to one space, and Django encodes the
+        # rest for the header (RFC 6266, filename*= for non-ASCII).
         name = " ".join((workflow.name or "workflow").split())
         response["Content-Disposition"] = content_disposition_header(True, f"{name}.{fmt}")
         return response
