@@ -3,7 +3,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 from server.accounts.authentication import ApiTokenAuthentication
 from server.accounts.models import WRITE_ROLES
 from server.accounts.permissions import require_role
+from server.core.downloads import attachment
 from server.core.patterns import UUID
 from server.runs import services
 from server.runs.estimates import estimate_for
@@ -192,8 +192,8 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         """Download a large node output (decompressed JSON)."""
         run = self.get_object()
         artifact = get_object_or_404(Artifact, pk=artifact_id, run=run)
-        response = HttpResponse(read_artifact(artifact), content_type=artifact.content_type)
-        filename = " ".join(f"{artifact.node_id}-output.json".split())
-        response["Content-Disposition"] = content_disposition_header(True, filename)
+        response = attachment(
+            read_artifact(artifact), artifact.content_type, f"{artifact.node_id}-output.json"
+        )
         response["X-Content-SHA256"] = artifact.sha256
         return response

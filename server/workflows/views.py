@@ -3,7 +3,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -13,6 +12,7 @@ from rest_framework.response import Response
 
 from server.accounts.models import WRITE_ROLES
 from server.accounts.permissions import WorkspaceRolePermission, require_role, workspace_for_write
+from server.core.downloads import attachment
 from server.core.errors import ApiError
 from server.core.pagination import CursorPagination
 from server.workflows import services
@@ -139,13 +139,8 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         if fmt not in ("json", "yaml"):
             raise ApiError("invalid_format", "format must be json or yaml.")
         text, media_type = export_document(workflow.document, fmt)
-        response = HttpResponse(text, content_type=f"{media_type}; charset=utf-8")
-        # Any name may be a workflow's: runs of whitespace (line breaks, which no
-        # header may hold, among them) fold to one space, and Django encodes the
-        # rest for the header (RFC 6266, filename*= for non-ASCII).
-        name = " ".join((workflow.name or "workflow").split())
-        response["Content-Disposition"] = content_disposition_header(True, f"{name}.{fmt}")
-        return response
+        name = workflow.name or "workflow"
+        return attachment(text, f"{media_type}; charset=utf-8", f"{name}.{fmt}")
 
     @extend_schema(request=ImportSerializer, responses={201: WorkflowSerializer})
     @action(detail=False, methods=["post"], url_path="import")
