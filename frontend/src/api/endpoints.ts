@@ -100,7 +100,6 @@ export const api = {
       ...(signal ? { signal } : {}),
     }),
 
-  /** The list omits each template's `document`; `template(id)` has it. */
   templates: () => fetchAll<Template>("templates/"),
   instantiate: (id: string, body: { workspace?: string; name?: string; variables: Record<string, unknown> }) =>
     request<Workflow>(`templates/${id}/instantiate/`, { method: "POST", body }),

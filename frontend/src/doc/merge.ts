@@ -36,7 +36,7 @@ function isPlainObject(v: Json): v is Record<string, Json> {
 const same = (a: Json, b: Json) => canonical(a) === canonical(b);
 
 /** Generic three-way merge of JSON values; `undefined` means "absent". */
-export function merge3(base: Json, theirs: Json, mine: Json, path: string, conflicts: string[]): Json {
+function merge3(base: Json, theirs: Json, mine: Json, path: string, conflicts: string[]): Json {
   if (same(theirs, mine)) return theirs;
   if (same(base, mine)) return theirs;
   if (same(base, theirs)) return mine;
@@ -152,8 +152,6 @@ export function mergeDocuments(base: WorkflowDocument, theirs: WorkflowDocument,
   // Everything else (name, description, settings, inputs, unknown keys): key by key.
   const strip = (d: WorkflowDocument) => {
     const { nodes: _n, edges: _e, ...rest } = d;
-    void _n;
-    void _e;
     return rest;
   };
   const meta = merge3(strip(base), strip(theirs), strip(mine), "", conflicts) as Omit<WorkflowDocument, "nodes" | "edges">;

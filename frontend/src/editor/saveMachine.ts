@@ -242,18 +242,11 @@ export class SaveController {
 
   /** Conflict: keep both: merge theirs and mine onto the base, load it, save it on their version. */
   async mergeBoth(): Promise<MergeResult | null> {
-    const s = this.state;
     const result = this.mergePreview();
-    if (s.kind !== "conflict" || !s.theirs || !result) return null;
-    this.base = s.theirs.document;
+    if (!result) return null;
+    // Loaded into the editor first, so "keep mine" then writes the merged document.
     this.d.onMerged?.(result.document, result);
-    const revision = this.d.getRevision();
-    this.dispatch({ type: "keepMine", revision });
-    const version = this.state.version;
-    this.inflight = this.put(version, revision).finally(() => {
-      this.inflight = null;
-    });
-    await this.inflight;
+    await this.keepMine();
     return result;
   }
 

@@ -1,5 +1,5 @@
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useStore } from "zustand";
 import { api } from "../api/endpoints";
@@ -96,6 +96,8 @@ function Editor({ initial }: { initial: Workflow }) {
       }),
   );
   const save = useStore(controller.store);
+  // A three-way merge of the whole document: once per save state, not on every render of the page.
+  const mergePreview = useMemo(() => (save.kind === "conflict" ? controller.mergePreview() : null), [controller, save]);
 
   // Load the document, then watch edits for auto-save.
   useEffect(() => {
@@ -374,7 +376,7 @@ function Editor({ initial }: { initial: Workflow }) {
       <div className="editor-body">
         <Palette />
         <div className="editor-center">
-          <Canvas fitOnMount={(initial.document.nodes?.length ?? 0) > 0} initialDocNodes={initial.document.nodes} />
+          <Canvas initialDocNodes={initial.document.nodes} />
           <Notice />
           <ProblemsList />
         </div>
@@ -387,7 +389,7 @@ function Editor({ initial }: { initial: Workflow }) {
           currentVersion={save.currentVersion}
           baseVersion={save.version}
           base={controller.baseDocument}
-          merge={save.theirs ? controller.mergePreview() : null}
+          merge={mergePreview}
           onReload={() => controller.reloadTheirs()}
           onKeepMine={() => void controller.keepMine()}
           onMerge={() => void controller.mergeBoth()}

@@ -3,7 +3,6 @@ import {
   applyNodeChanges,
   Background,
   Controls,
-  MarkerType,
   ReactFlow,
   ReactFlowProvider,
   type EdgeChange,
@@ -16,7 +15,6 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api } from "../api/endpoints";
 import type { Diff, ResumeNodeStatus, ResumePreview, RunDetail, VersionDetail } from "../api/types";
-import { nodeTypeInfo } from "../doc/catalog";
 import { EDGE_TYPE, UNKNOWN_NODE_TYPE, documentToFlow, type FlowEdge, type FlowNode } from "../doc/convert";
 import { NODE_TYPES } from "../doc/types";
 import { DiffView } from "../ui/DiffView";
@@ -28,6 +26,7 @@ import { Elapsed, HandoffInspector, NodeDetails } from "../run/panels";
 import { RunEdge } from "../run/RunEdge";
 import { RunNode } from "../run/RunNode";
 import { LodContext, TinyEdges, edgesForLod, simpleEdges, useLodFromStore } from "../editor/components/lod";
+import { DEFAULT_EDGE_OPTIONS, FIT_VIEW_OPTIONS, MAX_ZOOM, MIN_ZOOM, PRO_OPTIONS, minimapColor } from "../editor/components/canvasOptions";
 import { Timeline } from "../run/Timeline";
 import { Dialog } from "../ui/Dialog";
 import { formatCost, formatTime, formatTokens, preview } from "../ui/format";
@@ -39,10 +38,6 @@ import { takeEarly } from "../ui/preload";
 
 const nodeTypes: NodeTypes = Object.fromEntries([...NODE_TYPES, UNKNOWN_NODE_TYPE].map((t) => [t, RunNode]));
 const edgeTypes: EdgeTypes = { [EDGE_TYPE]: RunEdge };
-const FIT_VIEW_OPTIONS = { padding: 0.2, maxZoom: 1 };
-const PRO_OPTIONS = { hideAttribution: true };
-const defaultEdgeOptions = { type: EDGE_TYPE, markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 } };
-const minimapColor = (n: FlowNode) => nodeTypeInfo(n.data.__type ?? n.type ?? "").color;
 
 export default function RunPage() {
   const { id = "" } = useParams();
@@ -141,14 +136,14 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
                     onEdgesChange={onEdgesChange}
                     nodeTypes={nodeTypes}
                     edgeTypes={edgeTypes}
-                    defaultEdgeOptions={defaultEdgeOptions}
+                    defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
                     nodesDraggable={false}
                     nodesConnectable={false}
                     elementsSelectable
                     deleteKeyCode={null}
                     onlyRenderVisibleElements
-                    minZoom={0.05}
-                    maxZoom={2}
+                    minZoom={MIN_ZOOM}
+                    maxZoom={MAX_ZOOM}
                     fitView
                     fitViewOptions={FIT_VIEW_OPTIONS}
                     onNodeClick={(_e, n) => setSelection({ kind: "node", id: n.id })}

@@ -85,7 +85,7 @@ export function NodeDetails({ nodeId, label, detail, refresh }: { nodeId: string
 }
 
 /** docs/api.md shows `usage`; the server sends the two counts on the node run itself. */
-export function nodeRunUsage(nr: NodeRun | undefined): { prompt_tokens: number; completion_tokens: number } | null {
+function nodeRunUsage(nr: NodeRun | undefined): { prompt_tokens: number; completion_tokens: number } | null {
   if (!nr) return null;
   if (nr.usage) return nr.usage;
   if (typeof nr.prompt_tokens === "number" || typeof nr.completion_tokens === "number")

@@ -1,16 +1,26 @@
 import type { Diff } from "../api/types";
 
+type ListDiff = { added: readonly string[]; removed: readonly string[]; changed: readonly { id: string; fields: readonly string[] }[] };
+type DiffRow = { cls: string; text: string };
+
+/** One row per node and edge added, removed or changed, then one per other part in `others` that changed. */
+export function diffRows(nodes: ListDiff, edges: ListDiff, others: readonly [changed: boolean, what: string][]): DiffRow[] {
+  const rows: DiffRow[] = [];
+  for (const [kind, list] of [["node", nodes], ["edge", edges]] as const) {
+    for (const id of list.added) rows.push({ cls: "diff-added", text: `+ ${kind} ${id}` });
+    for (const id of list.removed) rows.push({ cls: "diff-removed", text: `− ${kind} ${id}` });
+    for (const c of list.changed) rows.push({ cls: "diff-changed", text: `~ ${kind} ${c.id}: ${c.fields.join(", ")}` });
+  }
+  for (const [changed, what] of others) if (changed) rows.push({ cls: "diff-changed", text: `~ ${what}` });
+  return rows;
+}
+
 export function DiffView({ diff }: { diff: Diff }) {
-  const rows: { cls: string; text: string }[] = [];
-  for (const id of diff.nodes.added) rows.push({ cls: "diff-added", text: `+ node ${id}` });
-  for (const id of diff.nodes.removed) rows.push({ cls: "diff-removed", text: `− node ${id}` });
-  for (const c of diff.nodes.changed) rows.push({ cls: "diff-changed", text: `~ node ${c.id}: ${c.fields.join(", ")}` });
-  for (const id of diff.edges.added) rows.push({ cls: "diff-added", text: `+ edge ${id}` });
-  for (const id of diff.edges.removed) rows.push({ cls: "diff-removed", text: `− edge ${id}` });
-  for (const c of diff.edges.changed) rows.push({ cls: "diff-changed", text: `~ edge ${c.id}: ${c.fields.join(", ")}` });
-  if (diff.settings_changed) rows.push({ cls: "diff-changed", text: "~ settings" });
-  if (diff.inputs_changed) rows.push({ cls: "diff-changed", text: "~ inputs" });
-  if (diff.name_changed) rows.push({ cls: "diff-changed", text: "~ name" });
+  const rows = diffRows(diff.nodes, diff.edges, [
+    [diff.settings_changed, "settings"],
+    [diff.inputs_changed, "inputs"],
+    [diff.name_changed, "name"],
+  ]);
   return (
     <div data-testid="version-diff">
       <div className="muted small">

@@ -3,7 +3,7 @@ import type { ModelInfo } from "../api/types";
 import { formatPrice, useModels } from "../session/store";
 
 /** "Echo (simulated)", or "GPT-4o mini — $0.15 / $0.60 per 1M tokens". */
-export function modelOptionLabel(m: ModelInfo): string {
+function modelOptionLabel(m: ModelInfo): string {
   const name = m.label || m.id;
   const base = m.simulated ? (/simulated/i.test(name) ? name : `${name} (simulated)`) : `${name} — ${formatPrice(m)}`;
   return m.available ? base : `${base} — unavailable`;

@@ -1,7 +1,6 @@
 import {
   Background,
   Controls,
-  MarkerType,
   ReactFlow,
   useConnection,
   useReactFlow,
@@ -14,10 +13,11 @@ import {
 } from "@xyflow/react";
 import { FastMiniMap } from "./FastMiniMap";
 import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type DragEvent } from "react";
-import { isKnownType, nodeTypeInfo } from "../../doc/catalog";
+import { isKnownType } from "../../doc/catalog";
 import { EDGE_TYPE, UNKNOWN_NODE_TYPE, type FlowEdge, type FlowNode } from "../../doc/convert";
 import { NODE_TYPES, type DocNode, type NodeType } from "../../doc/types";
 import { editorStore, useEditor } from "../store";
+import { DEFAULT_EDGE_OPTIONS, FIT_VIEW_OPTIONS, MAX_ZOOM, MIN_ZOOM, PRO_OPTIONS, minimapColor } from "./canvasOptions";
 import { EditorEdge } from "./EditorEdge";
 import { EditorNode } from "./EditorNode";
 import { LodContext, TinyEdges, edgesForLod, simpleEdges, useLodFromStore } from "./lod";
@@ -26,12 +26,7 @@ export const PALETTE_MIME = "application/x-agentloom-node";
 
 const nodeTypes: NodeTypes = Object.fromEntries([...NODE_TYPES, UNKNOWN_NODE_TYPE].map((t) => [t, EditorNode]));
 const edgeTypes: EdgeTypes = { [EDGE_TYPE]: EditorEdge };
-const MIN_ZOOM = 0.05;
-const FIT_VIEW_OPTIONS = { padding: 0.2, maxZoom: 1 };
-const PRO_OPTIONS = { hideAttribution: true };
-const defaultEdgeOptions = { type: EDGE_TYPE, markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 } };
-
-const minimapColor = (n: FlowNode) => nodeTypeInfo(n.data.__type ?? n.type ?? "").color;
+const NO_NODES: readonly DocNode[] = [];
 
 /** While dragging a connection over a handle, says why it would be refused. */
 function ConnectionHint() {
@@ -49,10 +44,12 @@ function ConnectionHint() {
 }
 
 /**
- * `fitOnMount`: frame the graph once it is measured. Off for an empty workflow: React Flow would
- * otherwise keep the fit queued and jump the view when the first node is dropped.
+ * `initialDocNodes`: the loaded document's nodes, framed once they are measured. An empty workflow
+ * is not fitted: React Flow would otherwise keep the fit queued and jump the view when the first
+ * node is dropped.
  */
-export const Canvas = memo(function Canvas({ fitOnMount = true, initialDocNodes }: { fitOnMount?: boolean; initialDocNodes?: readonly DocNode[] }) {
+export const Canvas = memo(function Canvas({ initialDocNodes = NO_NODES }: { initialDocNodes?: readonly DocNode[] }) {
+  const fitOnMount = initialDocNodes.length > 0;
   // The first frame already at the fitted zoom, computed from the document's positions, so a large
   // graph mounts once at its level of detail instead of at 100 % and again after React Flow's fit
   // (which still runs once the nodes are measured, and corrects the estimate).
@@ -60,8 +57,7 @@ export const Canvas = memo(function Canvas({ fitOnMount = true, initialDocNodes 
   const [initialViewport, setInitialViewport] = useState<Viewport | null>(null);
   useLayoutEffect(() => {
     const r = wrap.current?.getBoundingClientRect();
-    const ns = initialDocNodes ?? [];
-    if (!r || !fitOnMount || ns.length === 0) {
+    if (!r || initialDocNodes.length === 0) {
       setInitialViewport({ x: 0, y: 0, zoom: 1 });
       return;
     }
@@ -69,7 +65,7 @@ export const Canvas = memo(function Canvas({ fitOnMount = true, initialDocNodes 
     let minY = Infinity;
     let maxX = -Infinity;
     let maxY = -Infinity;
-    for (const n of ns) {
+    for (const n of initialDocNodes) {
       const x = Number(n.position?.x ?? 0);
       const y = Number(n.position?.y ?? 0);
       minX = Math.min(minX, x);
@@ -77,8 +73,9 @@ export const Canvas = memo(function Canvas({ fitOnMount = true, initialDocNodes 
       maxX = Math.max(maxX, x + 220);
       maxY = Math.max(maxY, y + 60);
     }
-    setInitialViewport(getViewportForBounds({ x: minX, y: minY, width: maxX - minX, height: maxY - minY }, r.width, r.height, MIN_ZOOM, 1, 0.2));
-  }, [fitOnMount, initialDocNodes]);
+    const bounds = { x: minX, y: minY, width: maxX - minX, height: maxY - minY };
+    setInitialViewport(getViewportForBounds(bounds, r.width, r.height, MIN_ZOOM, FIT_VIEW_OPTIONS.maxZoom, FIT_VIEW_OPTIONS.padding));
+  }, [initialDocNodes]);
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
   const readOnly = useEditor((s) => s.readOnly);
@@ -134,7 +131,7 @@ export const Canvas = memo(function Canvas({ fitOnMount = true, initialDocNodes 
             edges={edgesForLod(edges, simple)}
             nodeTypes={nodeTypes}
             edgeTypes={edgeTypes}
-            defaultEdgeOptions={defaultEdgeOptions}
+            defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
             onNodesChange={onNodesChange}
             onEdgesChange={onEdgesChange}
             onConnect={connect}
@@ -148,7 +145,7 @@ export const Canvas = memo(function Canvas({ fitOnMount = true, initialDocNodes 
             multiSelectionKeyCode={["Meta", "Control", "Shift"]}
             onlyRenderVisibleElements
             minZoom={MIN_ZOOM}
-            maxZoom={2}
+            maxZoom={MAX_ZOOM}
             fitView={fitOnMount}
             fitViewOptions={FIT_VIEW_OPTIONS}
             proOptions={PRO_OPTIONS}

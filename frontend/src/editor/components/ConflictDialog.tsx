@@ -4,6 +4,7 @@ import type { WorkflowDocument } from "../../doc/types";
 import type { Workflow } from "../../api/types";
 import type { MergeResult } from "../../doc/merge";
 import { Dialog } from "../../ui/Dialog";
+import { diffRows } from "../../ui/DiffView";
 import { formatTime } from "../../ui/format";
 
 function Side({ title, doc, who, when, version, versionLabel = "Version", testId }: { title: string; doc: WorkflowDocument | undefined; who?: string | null | undefined; when?: string | undefined; version?: number | undefined; versionLabel?: string; testId: string }) {
@@ -45,47 +46,23 @@ function Side({ title, doc, who, when, version, versionLabel = "Version", testId
 }
 
 function DiffList({ title, diff, testId }: { title: string; diff: DocDiff; testId: string }) {
-  const empty = isEmptyDiff(diff);
+  const rows = diffRows(diff.nodes, diff.edges, [
+    [diff.settingsChanged, "settings"],
+    [diff.inputsChanged, "inputs"],
+    [diff.nameChanged, "name / description"],
+  ]);
   return (
     <div className="conflict-diff" data-testid={testId}>
       <h3>{title}</h3>
-      {empty ? (
+      {isEmptyDiff(diff) ? (
         <p className="muted small">No changes.</p>
       ) : (
         <ul className="small">
-          {diff.nodes.added.map((id) => (
-            <li key={`na-${id}`} className="diff-added">
-              + node {id}
+          {rows.map((r) => (
+            <li key={r.text} className={r.cls}>
+              {r.text}
             </li>
           ))}
-          {diff.nodes.removed.map((id) => (
-            <li key={`nr-${id}`} className="diff-removed">
-              − node {id}
-            </li>
-          ))}
-          {diff.nodes.changed.map((c) => (
-            <li key={`nc-${c.id}`} className="diff-changed">
-              ~ node {c.id}: {c.fields.join(", ")}
-            </li>
-          ))}
-          {diff.edges.added.map((id) => (
-            <li key={`ea-${id}`} className="diff-added">
-              + edge {id}
-            </li>
-          ))}
-          {diff.edges.removed.map((id) => (
-            <li key={`er-${id}`} className="diff-removed">
-              − edge {id}
-            </li>
-          ))}
-          {diff.edges.changed.map((c) => (
-            <li key={`ec-${c.id}`} className="diff-changed">
-              ~ edge {c.id}: {c.fields.join(", ")}
-            </li>
-          ))}
-          {diff.settingsChanged && <li className="diff-changed">~ settings</li>}
-          {diff.inputsChanged && <li className="diff-changed">~ inputs</li>}
-          {diff.nameChanged && <li className="diff-changed">~ name / description</li>}
         </ul>
       )}
     </div>

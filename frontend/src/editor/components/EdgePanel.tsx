@@ -63,7 +63,7 @@ export function EdgePanel({ edgeId }: { edgeId: string }) {
             data-testid="edge-transform"
           />
         </Field>
-        {d.transform ? <ExpressionPreview expression={String(d.transform)} mode="value" source={{ kind: "nodeOutput", nodeId: edge.source }} isInputNode={() => sourceIsInput} /> : null}
+        {d.transform ? <ExpressionPreview expression={String(d.transform)} mode="value" source={{ kind: "nodeOutput", nodeId: edge.source }} sourceIsInputNode={sourceIsInput} /> : null}
         <Field label="Condition (JSONata → boolean; the edge is taken when true)" htmlFor={ids.condition}>
           <textarea
             id={ids.condition}
@@ -76,7 +76,7 @@ export function EdgePanel({ edgeId }: { edgeId: string }) {
             data-testid="edge-condition"
           />
         </Field>
-        {d.condition ? <ExpressionPreview expression={String(d.condition)} mode="condition" source={{ kind: "nodeOutput", nodeId: edge.source }} isInputNode={() => sourceIsInput} /> : null}
+        {d.condition ? <ExpressionPreview expression={String(d.condition)} mode="condition" source={{ kind: "nodeOutput", nodeId: edge.source }} sourceIsInputNode={sourceIsInput} /> : null}
       </fieldset>
     </section>
   );

@@ -15,13 +15,13 @@ export function ExpressionPreview({
   expression,
   mode,
   source,
-  isInputNode,
+  sourceIsInputNode,
 }: {
   expression: string;
   mode: "value" | "condition" | "template";
   source: PreviewSource;
-  /** Whether a node id is an `input` node (its output is the run inputs). */
-  isInputNode?: (id: string) => boolean;
+  /** The source is an `input` node (its output is the run inputs), as the editor knows it. */
+  sourceIsInputNode?: boolean;
 }) {
   const runStatus = useLastRun((s) => s.status);
   const run = useLastRun((s) => s.run);
@@ -30,7 +30,7 @@ export function ExpressionPreview({
   const node = run?.nodes?.find((n) => n.node_id === source.nodeId);
   // Edge conditions and transforms see the SOURCE node's output object; an input node's output is
   // the run inputs object itself (e.g. {"topic": "x"}), so fall back to the run's inputs for one.
-  const sourceIsInput = node?.node_type === "input" || (!node && isInputNode?.(source.nodeId));
+  const sourceIsInput = node?.node_type === "input" || (!node && sourceIsInputNode);
   const value =
     source.kind === "nodeOutput" ? (node?.output ?? (sourceIsInput ? run?.inputs : undefined)) : node?.input;
   const hasValue = value !== undefined && value !== null;

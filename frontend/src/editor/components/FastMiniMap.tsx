@@ -8,28 +8,19 @@
  */
 import { Panel, useReactFlow, useStore, type Node, type ReactFlowState } from "@xyflow/react";
 import { memo, useMemo, useRef, type PointerEvent, type WheelEvent } from "react";
+import { shallow } from "zustand/shallow";
+import { MAX_ZOOM, MIN_ZOOM } from "./canvasOptions";
 
 const WIDTH = 200;
 const HEIGHT = 150;
 const OFFSET_SCALE = 5;
 
-type ViewState = { tx: number; ty: number; zoom: number; width: number; height: number };
-const viewSelector = (s: ReactFlowState) => `${s.transform[0]},${s.transform[1]},${s.transform[2]},${s.width},${s.height}`;
+const viewSelector = (s: ReactFlowState) => ({ tx: s.transform[0], ty: s.transform[1], zoom: s.transform[2], width: s.width, height: s.height });
 
-export const FastMiniMap = memo(function FastMiniMap<N extends Node>({
-  nodes,
-  nodeColor,
-  ariaLabel = "Minimap",
-}: {
-  nodes: readonly N[];
-  nodeColor: (n: N) => string;
-  ariaLabel?: string;
-}) {
+export const FastMiniMap = memo(function FastMiniMap<N extends Node>({ nodes, nodeColor }: { nodes: readonly N[]; nodeColor: (n: N) => string }) {
   const rf = useReactFlow();
-  // One string subscription (compared by value): the view changes, nothing else re-renders.
-  const viewKey = useStore(viewSelector);
-  const [tx, ty, zoom, width, height] = viewKey.split(",").map(Number) as [number, number, number, number, number];
-  const view: ViewState = { tx, ty, zoom, width, height };
+  // One subscription, compared field by field: the view changes, nothing else re-renders.
+  const view = useStore(viewSelector, shallow);
 
   const { paths, bounds } = useMemo(() => {
     const byColor = new Map<string, string>();
@@ -89,7 +80,7 @@ export const FastMiniMap = memo(function FastMiniMap<N extends Node>({
         viewBox={`${x} ${y} ${w} ${h}`}
         className="react-flow__minimap-svg"
         role="img"
-        aria-label={ariaLabel}
+        aria-label="Minimap"
         onPointerDown={(e) => {
           e.currentTarget.setPointerCapture(e.pointerId);
           moveTo(e);
@@ -99,7 +90,7 @@ export const FastMiniMap = memo(function FastMiniMap<N extends Node>({
         }}
         onWheel={(e: WheelEvent<SVGSVGElement>) => {
           const p = toFlow(e);
-          const zoom = Math.min(2, Math.max(0.05, view.zoom * Math.pow(2, -e.deltaY * 0.002)));
+          const zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, view.zoom * Math.pow(2, -e.deltaY * 0.002)));
           void rf.setCenter(p.x, p.y, { zoom });
         }}
       >
@@ -116,4 +107,4 @@ export const FastMiniMap = memo(function FastMiniMap<N extends Node>({
       </svg>
     </Panel>
   );
-}) as <N extends Node>(props: { nodes: readonly N[]; nodeColor: (n: N) => string; ariaLabel?: string }) => React.ReactElement;
+}) as <N extends Node>(props: { nodes: readonly N[]; nodeColor: (n: N) => string }) => React.ReactElement;

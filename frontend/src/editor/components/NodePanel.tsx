@@ -1,10 +1,11 @@
-import { useId, useMemo, useState } from "react";
+import { memo, useId, useMemo, useState } from "react";
 import { nodeTypeInfo } from "../../doc/catalog";
 import { edgeInputKey } from "../../doc/convert";
 import { DEFAULT_RETRY, type Backoff, type ErrorPolicy, type NodeConfig, type RetryPolicy } from "../../doc/types";
 import { ModelSelect } from "../../ui/ModelSelect";
 import { NodeIcon } from "../../ui/NodeIcon";
-import { editorStore, useEditor } from "../store";
+import { useShallow } from "zustand/react/shallow";
+import { editorStore, useEditor, type EditorState } from "../store";
 import { ExpressionPreview } from "./ExpressionPreview";
 import { Field, JsonField, NumberField } from "./fields";
 import { PromptEditor } from "./PromptEditor";
@@ -221,21 +222,24 @@ function TransformerPreview({ nodeId, expression }: { nodeId: string; expression
 }
 
 /** Adds an outgoing edge without a pointer (keyboard users); refusals say why. */
-function ConnectTo({ nodeId }: { nodeId: string }) {
-  const nodes = useEditor((s) => s.nodes);
+const ConnectTo = memo(function ConnectTo({ nodeId }: { nodeId: string }) {
+  // Memoised, and reading only the ids and labels compared item by item: dragging a node (a new
+  // nodes array, and a new render of the panel, every frame) must not rebuild up to 1,000 options.
+  const targetNodes = (s: EditorState) => s.nodes.filter((n) => n.id !== nodeId && nodeTypeInfo(n.data.__type ?? n.type ?? "").hasTarget);
+  const targetIds = useEditor(useShallow((s) => targetNodes(s).map((n) => n.id)));
+  const targetLabels = useEditor(useShallow((s) => targetNodes(s).map((n) => n.data.label)));
   const id = useId();
   const [target, setTarget] = useState("");
   const [message, setMessage] = useState<string | null>(null);
-  const options = nodes.filter((n) => n.id !== nodeId && nodeTypeInfo(n.data.__type ?? n.type ?? "").hasTarget);
   return (
     <div className="field connect-to">
       <label htmlFor={id}>Connect to…</label>
       <div className="slider-row">
         <select id={id} value={target} onChange={(e) => setTarget(e.target.value)} data-testid="connect-to-select">
           <option value="">Choose a node</option>
-          {options.map((n) => (
-            <option key={n.id} value={n.id}>
-              {n.data.label || n.id} ({n.id})
+          {targetIds.map((targetId, i) => (
+            <option key={targetId} value={targetId}>
+              {targetLabels[i] || targetId} ({targetId})
             </option>
           ))}
         </select>
@@ -260,4 +264,4 @@ function ConnectTo({ nodeId }: { nodeId: string }) {
       )}
     </div>
   );
-}
+});

@@ -15,8 +15,8 @@
 import { Position, ViewportPortal, getBezierPath, useStore, type Edge, type Node, type ReactFlowState } from "@xyflow/react";
 import { createContext, memo, useContext, useMemo } from "react";
 
-export const FAR_ZOOM = 0.45;
-export const TINY_ZOOM = 0.2;
+const FAR_ZOOM = 0.45;
+const TINY_ZOOM = 0.2;
 
 export type Lod = "near" | "far" | "tiny";
 
