@@ -3,6 +3,7 @@
 //   bash bench/canvas_bench.sh            # starts the server (tests/e2e/server.sh) if needed, runs this
 //   E2E_BASE_URL=http://127.0.0.1:8766 node bench/canvas_bench.mjs [--sizes 200,1000] [--runs 3]
 //        [--pan-seconds 6] [--live-nodes 200] [--live-seconds 5] [--json bench/results/canvas.json]
+//   ... --profile [--sizes 1000]   # where the time goes, for the largest size (into bench/results/)
 //
 // What it measures (docs/benchmarks.md has the definitions and the latest figures):
 //   1. An n-node, 1.5·n-edge workflow imported through the API; the editor page loaded from a
@@ -16,8 +17,8 @@
 //      zoomed in to 100 %.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { Api, baseUrl, launch, until } from "../tests/e2e/lib/browser.mjs";
+import { fileURLToPath } from "node:url";
+import { Api, baseUrl, centre, documentOf, launch, until } from "../tests/e2e/lib/browser.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = Object.fromEntries(
@@ -33,18 +34,11 @@ const LIVE_SECONDS = Number(args["live-seconds"] ?? 5);
 const JSON_OUT = args.json ?? path.join(ROOT, "bench", "results", `canvas-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
 const GOALS = { interactiveMs: 1500, panFrameMs: 16, liveFrameMs: 33 };
 const QUIET_MS = 500;
-const LONG_TASK_MS = 50;
 
 // ---------------------------------------------------------------------------------------------
 // Documents
 
 const AGENTS = ["researcher", "coder", "reviewer", "transformer"];
-const settings = (maxConcurrency = 16) => ({
-  default_model: "mock/echo",
-  max_concurrency: maxConcurrency,
-  error_policy: "stop",
-  budget: { max_total_tokens: null, max_cost_usd: null, max_duration_s: 3600 },
-});
 function agentConfig(type, extra = {}) {
   if (type === "transformer") return { expression: "$", on_error: null, ...extra };
   return {
@@ -63,12 +57,11 @@ function agentConfig(type, extra = {}) {
 }
 
 /** n nodes in layers of `width` (one input, n-2 agents, one output) and exactly `edgeCount` edges. */
-export function layeredDocument(n, edgeCount = Math.round(n * 1.5), width = 20) {
+function layeredDocument(n, edgeCount = Math.round(n * 1.5), width = 20) {
   const nodes = [];
   const edges = [];
-  const edge = (source, target) =>
-    edges.push({ id: `e${edges.length + 1}`, source, target, source_handle: "out", target_handle: source, transform: null, condition: null, label: "" });
-  nodes.push({ id: "input-1", type: "input", position: { x: 0, y: (width * 120) / 2 }, data: { label: "Input", config: {} } });
+  const edge = (source, target) => edges.push([`e${edges.length + 1}`, source, target, { target_handle: source }]);
+  nodes.push(["input-1", "input", "Input", {}, 0, (width * 120) / 2]);
   const layers = [["input-1"]];
   let made = 0;
   const agents = n - 2;
@@ -79,14 +72,14 @@ export function layeredDocument(n, edgeCount = Math.round(n * 1.5), width = 20) 
     for (let i = 0; i < count; i++) {
       const type = AGENTS[(made + i) % AGENTS.length];
       const id = `${type}-${made + i + 1}`;
-      nodes.push({ id, type, position: { x: layers.length * 300, y: i * 120 }, data: { label: `${type} ${made + i + 1}`, config: agentConfig(type) } });
+      nodes.push([id, type, `${type} ${made + i + 1}`, agentConfig(type), layers.length * 300, i * 120]);
       edge(prev[i % prev.length], id);
       cur.push(id);
     }
     made += count;
     layers.push(cur);
   }
-  nodes.push({ id: "output-1", type: "output", position: { x: layers.length * 300, y: (width * 120) / 2 }, data: { label: "Output", config: {} } });
+  nodes.push(["output-1", "output", "Output", {}, layers.length * 300, (width * 120) / 2]);
   for (const s of layers.at(-1)) edge(s, "output-1");
   // Extra edges from the previous layer (a second input for agents), until the count is reached.
   outer: for (let l = 2; l < layers.length; l++) {
@@ -97,15 +90,12 @@ export function layeredDocument(n, edgeCount = Math.round(n * 1.5), width = 20) 
       edge(prev[(i + 1) % prev.length], layers[l][i]);
     }
   }
-  return {
-    schema_version: 1,
+  return documentOf({
     name: `Canvas bench ${n} nodes / ${edges.length} edges`,
-    description: "",
-    settings: settings(),
     inputs: { topic: { type: "string", required: false, description: "" } },
     nodes,
     edges,
-  };
+  });
 }
 
 const STORY =
@@ -114,24 +104,20 @@ const STORY =
   "follow every step, and end with three questions worth asking next time.";
 
 /** One input → `n` streaming agents (a grid) → one output; every agent runs at once. */
-export function fanOutDocument(n, latencyMs) {
+function fanOutDocument(n, latencyMs) {
   const cols = Math.ceil(Math.sqrt(n * 2));
   const rows = Math.ceil(n / cols);
-  const nodes = [{ id: "input-1", type: "input", position: { x: 0, y: (rows * 150) / 2 }, data: { label: "Topic", config: {} } }];
+  const nodes = [["input-1", "input", "Topic", {}, 0, (rows * 150) / 2]];
   const edges = [];
+  const config = agentConfig("researcher", { model: "mock/slow", mock_latency_ms: latencyMs, prompt: STORY });
   for (let i = 0; i < n; i++) {
     const id = `agent-${i + 1}`;
-    nodes.push({
-      id,
-      type: "researcher",
-      position: { x: 320 + (i % cols) * 260, y: Math.floor(i / cols) * 150 },
-      data: { label: `Agent ${i + 1}`, config: agentConfig("researcher", { model: "mock/slow", mock_latency_ms: latencyMs, prompt: STORY }) },
-    });
-    edges.push({ id: `in-${i + 1}`, source: "input-1", target: id, source_handle: "out", target_handle: "topic", transform: null, condition: null, label: "" });
-    edges.push({ id: `out-${i + 1}`, source: id, target: "output-1", source_handle: "out", target_handle: id, transform: null, condition: null, label: "" });
+    nodes.push([id, "researcher", `Agent ${i + 1}`, config, 320 + (i % cols) * 260, Math.floor(i / cols) * 150]);
+    edges.push([`in-${i + 1}`, "input-1", id, { target_handle: "topic" }]);
+    edges.push([`out-${i + 1}`, id, "output-1", { target_handle: id }]);
   }
-  nodes.push({ id: "output-1", type: "output", position: { x: 320 + cols * 260 + 100, y: (rows * 150) / 2 }, data: { label: "Result", config: {} } });
-  return { schema_version: 1, name: `Canvas bench: ${n} agents at once`, description: "", settings: settings(n + 8), inputs: { topic: { type: "string", required: true, description: "" } }, nodes, edges };
+  nodes.push(["output-1", "output", "Result", {}, 320 + cols * 260 + 100, (rows * 150) / 2]);
+  return documentOf({ name: `Canvas bench: ${n} agents at once`, settings: { max_concurrency: n + 8 }, nodes, edges });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,18 +299,22 @@ async function recordFrames(browser, page, drive) {
 // ---------------------------------------------------------------------------------------------
 // Steps
 
-async function newContext(browser, cookies, expected) {
+/** A browser context (a logged-in session) whose pages report when `doc`'s nodes in view are rendered. */
+async function newContext(browser, cookies, doc) {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, baseURL: baseUrl() });
   await context.addCookies(cookies);
   await context.addInitScript(instrument);
-  if (expected) await context.addInitScript((exp) => (window.__bench.expected = exp), expected);
+  const expected = doc.nodes.map((x) => [x.id, x.position.x, x.position.y]);
+  await context.addInitScript((exp) => (window.__bench.expected = exp), expected);
   return context;
 }
+
+const waitRendered = (page) => page.waitForFunction(() => window.__bench?.rendered, null, { timeout: 60_000, polling: 50 });
 
 /** Navigation start → rendered → interactive (TTI with a 500 ms quiet window), plus the first input. */
 async function loadEditor(page, url) {
   await page.goto(url, { waitUntil: "commit" });
-  await page.waitForFunction(() => window.__bench?.rendered, null, { timeout: 60_000, polling: 50 });
+  await waitRendered(page);
   const rendered = await page.evaluate(() => window.__bench.rendered);
   // Wait for a quiet window after rendering, then find where it starts.
   let interactive = rendered.at;
@@ -358,8 +348,8 @@ async function loadEditor(page, url) {
     };
   });
   // The canvas answers an input: a wheel event's delay and the time to the frame it caused.
-  const box = await page.locator(".react-flow").boundingBox();
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const mid = await centre(page.locator(".react-flow"));
+  await page.mouse.move(mid.x, mid.y);
   const probe = page.evaluate(() => window.__bench.inputProbe());
   await page.mouse.wheel(0, -40);
   const input = await probe;
@@ -399,21 +389,20 @@ const stepsTo100 = (zoom) => Math.max(1, Math.round(Math.log(1 / zoom) / Math.lo
  * (performance.mark) so its frames can be told apart.
  */
 async function panAndZoom(page, seconds) {
-  const box = await page.locator(".react-flow").boundingBox();
-  const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  const mid = await centre(page.locator(".react-flow"));
   const steps = stepsTo100(await zoomOf(page));
   const end = Date.now() + seconds * 1000;
   let dir = 1;
   while (Date.now() < end) {
     await mark(page, "pan-far");
-    await drag(page, { x: centre.x - 150 * dir, y: centre.y - 60 * dir }, 300 * dir, 120 * dir);
+    await drag(page, { x: mid.x - 150 * dir, y: mid.y - 60 * dir }, 300 * dir, 120 * dir);
     await mark(page, "zoom-in");
-    await wheel(page, centre, -100, steps);
+    await wheel(page, mid, -100, steps);
     await mark(page, "pan-near");
-    await drag(page, { x: centre.x + 150 * dir, y: centre.y }, -300 * dir, -100 * dir);
-    await drag(page, { x: centre.x - 150 * dir, y: centre.y + 50 }, 300 * dir, -60 * dir);
+    await drag(page, { x: mid.x + 150 * dir, y: mid.y }, -300 * dir, -100 * dir);
+    await drag(page, { x: mid.x - 150 * dir, y: mid.y + 50 }, 300 * dir, -60 * dir);
     await mark(page, "zoom-out");
-    await wheel(page, centre, 100, steps);
+    await wheel(page, mid, 100, steps);
     dir = -dir;
   }
   await mark(page, "end");
@@ -424,9 +413,10 @@ async function panAndZoom(page, seconds) {
 // profile's self time by function), for the load and for panning/zooming of the largest size.
 
 function selfTimeByEvent(buffer) {
-  const events = (JSON.parse(buffer.toString()).traceEvents ?? []).filter((e) => e.ph === "X" && e.dur !== undefined);
+  const all = JSON.parse(buffer.toString()).traceEvents ?? [];
+  const events = all.filter((e) => e.ph === "X" && e.dur !== undefined);
   const names = new Map();
-  for (const e of JSON.parse(buffer.toString()).traceEvents ?? []) if (e.ph === "M" && e.name === "thread_name") names.set(`${e.pid}:${e.tid}`, e.args?.name);
+  for (const e of all) if (e.ph === "M" && e.name === "thread_name") names.set(`${e.pid}:${e.tid}`, e.args?.name);
   const byThread = new Map();
   for (const e of events) {
     const k = `${e.pid}:${e.tid}`;
@@ -462,8 +452,8 @@ function selfTimeByFunction(profile) {
 
 async function profile(api, browser, cookies, n) {
   const doc = layeredDocument(n);
-  const wf = await api.post("workflows/import/", { workspace: api.workspace, document: doc });
-  const context = await newContext(browser, cookies, doc.nodes.map((x) => [x.id, x.position.x, x.position.y]));
+  const wf = await api.importWorkflow(doc);
+  const context = await newContext(browser, cookies, doc);
   const warmup = await context.newPage();
   await loadEditor(warmup, `/workflows/${wf.id}`);
   await warmup.close();
@@ -501,10 +491,10 @@ async function profile(api, browser, cookies, n) {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
+  const api = await Api.login();
+  const cookies = await Api.sessionCookies();
+  const { browser, close } = await launch();
   if (args.profile) {
-    const api = await Api.login();
-    const cookies = await Api.sessionCookies();
-    const { browser, close } = await launch();
     try {
       await profile(api, browser, cookies, SIZES.at(-1));
     } finally {
@@ -512,18 +502,14 @@ async function main() {
     }
     return;
   }
-  const api = await Api.login();
-  const cookies = await Api.sessionCookies();
-  const { browser, close } = await launch();
   const results = { base: baseUrl(), chromium: browser.version(), at: new Date().toISOString(), editor: {}, live: null };
   try {
     for (const n of SIZES) {
       const doc = layeredDocument(n);
-      const wf = await api.post("workflows/import/", { workspace: api.workspace, document: doc });
-      const expected = doc.nodes.map((x) => [x.id, x.position.x, x.position.y]);
+      const wf = await api.importWorkflow(doc);
       const loads = [];
       // Cold: a fresh context (empty HTTP cache); warm: the next navigations in it.
-      const context = await newContext(browser, cookies, expected);
+      const context = await newContext(browser, cookies, doc);
       let page;
       for (let r = 0; r <= RUNS; r++) {
         page = await context.newPage();
@@ -534,7 +520,7 @@ async function main() {
       }
       // Back to the fitted view, then pan and zoom.
       await page.reload({ waitUntil: "commit" });
-      await page.waitForFunction(() => window.__bench?.rendered, null, { timeout: 60_000, polling: 50 });
+      await waitRendered(page);
       await page.waitForTimeout(600);
       const frames = await recordFrames(browser, page, () => panAndZoom(page, PAN_SECONDS));
       process.stderr.write(
@@ -568,13 +554,13 @@ async function main() {
 async function liveRun(api, browser, cookies) {
   const latencyMs = 40_000;
   const doc = fanOutDocument(LIVE_NODES, latencyMs);
-  const wf = await api.post("workflows/import/", { workspace: api.workspace, document: doc });
-  const context = await newContext(browser, cookies, doc.nodes.map((x) => [x.id, x.position.x, x.position.y]));
+  const wf = await api.importWorkflow(doc);
+  const context = await newContext(browser, cookies, doc);
   const page = await context.newPage();
   const run = await api.post(`workflows/${wf.id}/runs/`, { inputs: { topic: "the tides" } });
   const t0 = Date.now();
   await page.goto(`/runs/${run.id}`, { waitUntil: "commit" });
-  await page.waitForFunction(() => window.__bench?.rendered, null, { timeout: 60_000, polling: 50 });
+  await waitRendered(page);
   // Wait until they all run at once (or stop trying after 30 s and say how many did).
   let running = 0;
   try {
@@ -598,8 +584,8 @@ async function liveRun(api, browser, cookies) {
       "zoom100",
       async () => {
         // 100 %: the nodes render in full, with their streamed text.
-        const box = await page.locator(".react-flow").boundingBox();
-        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        const mid = await centre(page.locator(".react-flow"));
+        await page.mouse.move(mid.x, mid.y);
         const steps = stepsTo100(await zoomOf(page));
         for (let i = 0; i < steps; i++) await page.mouse.wheel(0, -100);
         await page.waitForTimeout(500);
@@ -657,11 +643,7 @@ function report(r) {
   console.log("(rAF intervals are locked to 60 Hz vsync in headless Chromium: 16.7 ms ± 0.1 ms means a frame at every vsync.)");
 }
 
-export { instrument, loadEditor, newContext, panAndZoom, recordFrames, drag, wheel, mark, stats };
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -14,9 +14,13 @@ import itertools
 import os
 import statistics
 import time
+from typing import TYPE_CHECKING
 
 import redis
 from celery import Celery, chord
+
+if TYPE_CHECKING:
+    from tests.support.processes import ManagedProcess
 
 BROKER = os.environ.get("CHORD_BENCH_BROKER", "redis://127.0.0.1:6379/5")
 BACKEND = os.environ.get("CHORD_BENCH_BACKEND", "redis://127.0.0.1:6379/6")
@@ -48,7 +52,7 @@ def hop(remaining: int) -> None:
         hop.delay(remaining - 1)
 
 
-def _worker(pool: str = "prefork"):  # type: ignore[no-untyped-def]
+def _worker() -> "ManagedProcess":
     import sys
 
     from tests.support.processes import ManagedProcess, process_env
@@ -65,7 +69,7 @@ def _worker(pool: str = "prefork"):  # type: ignore[no-untyped-def]
             "-Q",
             "chordbench",
             "--pool",
-            pool,
+            "prefork",
             "--concurrency",
             "2",
             "--loglevel",
@@ -95,10 +99,10 @@ def chord_nodes_per_second(width: int = 1000, runs: int = 3) -> float:
         worker.stop()
 
 
-def bare_hop_ms(length: int = 200, pool: str = "prefork") -> list[float]:
+def bare_hop_ms(length: int = 200) -> list[float]:
     client = redis.Redis.from_url(BACKEND)
     client.delete("chordbench:hops")
-    worker = _worker(pool)
+    worker = _worker()
     try:
         hop.delay(length)
         deadline = time.monotonic() + 120

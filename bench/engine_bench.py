@@ -1,9 +1,9 @@
 """Scheduler figures of the engine issue, against the real distributed topology.
 
 Usage: .venv/bin/python -m bench.engine_bench [chain] [fanout] [makespan] [throughput]
-(all four by default). Each scenario starts its own processes on a fresh
-database (bench/harness.py) and prints its figures; docs/benchmarks.md records
-the numbers and this command.
+(all four by default). The scenarios share one set of processes on a fresh
+database (bench/harness.py) and each prints its figures; docs/benchmarks.md
+records the numbers and this command.
 
 * chain: per-hop overhead on a chain of 200 no-op transformers: the time from
   one node's success to the next one's (goal median ≤ 5 ms).
@@ -18,7 +18,6 @@ the numbers and this command.
 
 import argparse
 import itertools
-import os
 import statistics
 import sys
 import time
@@ -27,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from bench.harness import Deployment, deployment, percentile
+from bench.harness import Deployment, deployment, percentile, start_processes, stop_processes
 
 
 def _client(deploy: Deployment, base: str) -> httpx.Client:
@@ -49,16 +48,11 @@ def _run(client: httpx.Client, workflow_id: str, inputs: dict[str, Any] | None =
 
 
 def _wait(run_id: str, timeout: float = 300) -> Any:
-    from server.runs.models import TERMINAL_RUN_STATES, Run
+    from tests.support.runs import wait_for_run
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = Run.objects.get(pk=run_id)
-        if run.state in TERMINAL_RUN_STATES:
-            assert run.state == "succeeded", run.error
-            return run
-        time.sleep(0.02)
-    raise TimeoutError(run_id)
+    run = wait_for_run(run_id, timeout)
+    assert run.state == "succeeded", run.error
+    return run
 
 
 def _succeeded_at(run_id: str) -> dict[str, Any]:
@@ -67,55 +61,6 @@ def _succeeded_at(run_id: str) -> dict[str, Any]:
     return dict(
         RunEvent.objects.filter(run_id=run_id, type="node.succeeded").values_list("node_id", "ts")
     )
-
-
-CONTROL_POOL = os.environ.get("BENCH_CONTROL_POOL", "prefork")
-
-
-def _control_workers(**worker_env: str) -> list[Any]:
-    """Two worker processes for the control queue: prefork -c2, or two threads workers."""
-    from tests.support.processes import start_worker
-
-    if CONTROL_POOL == "prefork":
-        return [
-            start_worker(
-                "control",
-                queues="control",
-                pool="prefork",
-                concurrency=2,
-                loglevel="WARNING",
-                **worker_env,
-            )
-        ]
-    return [
-        start_worker(
-            f"control{i}",
-            queues="control",
-            pool="threads",
-            concurrency=2,
-            loglevel="WARNING",
-            **worker_env,
-        )
-        for i in range(2)
-    ]
-
-
-def _processes(**worker_env: str) -> tuple[list[Any], str]:
-    from tests.support.processes import start_asgi, start_worker
-
-    # As `manage.py serve` runs it: two ASGI worker processes.
-    server, base = start_asgi(workers=2)
-    # As `manage.py serve` runs them in production: warnings only, no per-task log lines.
-    control = _control_workers(**worker_env)
-    agents = start_worker(
-        "agents", queues="agents", pool="threads", concurrency=64, loglevel="WARNING", **worker_env
-    )
-    return [server, *control, agents], base
-
-
-def _stop(processes: list[Any]) -> None:
-    for process in processes:
-        process.stop()
 
 
 def chain(deploy: Deployment, base: str, runs: int = 5, length: int = 200) -> None:
@@ -222,7 +167,7 @@ def throughput(deploy: Deployment, base: str, total: int = 400, clients: int = 1
     with _client(deploy, base) as client:
         workflow = _create(client, doc)
 
-    def fire(n: int) -> str:
+    def fire(n: int) -> list[str]:
         with _client(deploy, base) as client:
             return [_run(client, workflow, {"topic": f"t{i}"}) for i in range(n)]
 
@@ -255,13 +200,13 @@ def main() -> None:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     names = args.scenarios or list(SCENARIOS)
     deploy = deployment()
-    processes, base = _processes()
+    processes, base = start_processes()
     try:
         for name in names:
             SCENARIOS[name](deploy, base)
             sys.stdout.flush()
     finally:
-        _stop(processes)
+        stop_processes(processes)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.harness import deployment
+from bench.harness import deployment, start_processes, stop_processes
 
 RUNS = 3
 WIDTH = 1000
@@ -80,7 +80,7 @@ def ours() -> None:
     from tests.support.documents import fan_out
 
     deploy = deployment()
-    processes, base = engine_bench._processes()
+    processes, base = start_processes()
     try:
         with engine_bench._client(deploy, base) as client:
             workflow = engine_bench._create(client, fan_out(WIDTH))
@@ -100,7 +100,7 @@ def ours() -> None:
 
             _print("ours (prefork -c2)", _measure(groups, fan_outs))
     finally:
-        engine_bench._stop(processes)
+        stop_processes(processes)
 
 
 def chord() -> None:

@@ -1,8 +1,8 @@
 """A throwaway deployment for benchmarks: its own Postgres database, real processes.
 
 A bench script calls ``deployment()`` first: it points this process at a fresh
-database (``agentloom_bench``), migrates it, and returns helpers to start the
-API and workers against it, exactly as ``make up`` would in the distributed
+database (``agentloom_bench``) and migrates it; ``start_processes()`` then starts
+the API and workers against it, as ``make up`` would in the distributed
 topology. Nothing here is mocked; the figures are of the real system.
 """
 
@@ -12,6 +12,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.support.processes import ManagedProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -22,6 +26,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/2")
 os.environ.setdefault("SECRET_KEY", "agentloom-bench")
 os.environ.setdefault("AGENTLOOM_VAR_DIR", "/tmp/agentloom-bench")
 os.environ["DJANGO_SETTINGS_MODULE"] = "server.settings"
+CONTROL_POOL = os.environ.get("BENCH_CONTROL_POOL", "prefork")
 
 
 @dataclass
@@ -71,6 +76,40 @@ def deployment() -> Deployment:
         user_id=user.pk,
         workspace_id=str(workspace.pk),
     )
+
+
+def start_processes() -> tuple[list["ManagedProcess"], str]:
+    """The API and workers as ``manage.py serve`` runs them; returns them and the API's URL.
+
+    Two ASGI worker processes; two processes for the control queue (prefork
+    -c2, or two threads workers with BENCH_CONTROL_POOL=threads); a threads
+    agents worker. Warnings only, no per-task log lines, as in production.
+    """
+    from tests.support.processes import start_asgi, start_worker
+
+    server, base = start_asgi(workers=2)
+    if CONTROL_POOL == "prefork":
+        control = [
+            start_worker(
+                "control", queues="control", pool="prefork", concurrency=2, loglevel="WARNING"
+            )
+        ]
+    else:
+        control = [
+            start_worker(
+                f"control{i}", queues="control", pool="threads", concurrency=2, loglevel="WARNING"
+            )
+            for i in range(2)
+        ]
+    agents = start_worker(
+        "agents", queues="agents", pool="threads", concurrency=64, loglevel="WARNING"
+    )
+    return [server, *control, agents], base
+
+
+def stop_processes(processes: list["ManagedProcess"]) -> None:
+    for process in processes:
+        process.stop()
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 
-from bench.harness import Deployment, deployment, percentile
-from tests.support.ws import connect
+from bench.harness import Deployment, deployment, percentile, start_processes, stop_processes
+from tests.support.ws import TERMINAL, connect
 
 
 def _streaming_doc(agents: int, latency_ms: int) -> dict[str, Any]:
@@ -55,7 +55,7 @@ async def _watch(base: str, token: str, run_id: str) -> tuple[float, list[tuple[
                 elif message["kind"] == "event":
                     sent = datetime.fromisoformat(message["ts"].replace("Z", "+00:00")).timestamp()
                     deliveries.append((sent, (received - sent) * 1000))
-                    if message["type"] in ("run.succeeded", "run.failed", "run.cancelled"):
+                    if message["type"] in TERMINAL:
                         return replayed_at, deliveries
     finally:
         await socket.close()
@@ -119,21 +119,12 @@ async def first_event(deploy: Deployment, base: str, runs: int = 100) -> None:
 
 def main() -> None:
     deploy = deployment()
-    from tests.support.processes import start_asgi, start_worker
-
-    server, base = start_asgi(workers=2)
-    workers = [
-        start_worker(
-            "control", queues="control", pool="prefork", concurrency=2, loglevel="WARNING"
-        ),
-        start_worker("agents", queues="agents", pool="threads", concurrency=64, loglevel="WARNING"),
-    ]
+    processes, base = start_processes()
     try:
         asyncio.run(first_event(deploy, base))
         asyncio.run(fan_out_latency(deploy, base))
     finally:
-        for process in (server, *workers):
-            process.stop()
+        stop_processes(processes)
 
 
 if __name__ == "__main__":

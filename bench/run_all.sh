@@ -10,6 +10,7 @@ $PY bench/validate_bench.py
 $PY -m bench.api_put_bench
 echo "== engine: per-hop, fan-out vs chord, makespan, runs/s"
 $PY -m bench.engine_bench
+$PY -m bench.chord_bench
 $PY -m bench.fanout_cpu
 echo "== live events: fan-out latency, time to first event"
 $PY -m bench.live_bench

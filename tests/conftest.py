@@ -78,9 +78,10 @@ def fast_recovery(settings):
     """The workers' short recovery timings, for reaper calls made from the test process."""
     settings.AGENTLOOM_RUNS = {
         **settings.AGENTLOOM_RUNS,
-        "heartbeat_interval_s": 0.5,
-        "heartbeat_timeout_s": 3.0,
-        "redispatch_after_s": 5.0,
+        **{
+            key: float(FAST_RECOVERY[f"AGENTLOOM_{key.upper()}"])
+            for key in ("heartbeat_interval_s", "heartbeat_timeout_s", "redispatch_after_s")
+        },
     }
 
 

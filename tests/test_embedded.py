@@ -12,6 +12,7 @@ import time
 import httpx
 import pytest
 
+from tests.support.documents import fan_out
 from tests.support.processes import ROOT, ManagedProcess, free_port
 from tests.support.ws import collect_until_terminal, connect
 
@@ -99,8 +100,6 @@ def test_every_built_in_template_runs_on_mock_models(demo):
 
 
 def test_a_wide_step_and_live_events_on_sqlite(demo, embedded):
-    from tests.support.documents import fan_out
-
     workflow = demo.post("/api/v1/workflows/", json={"document": fan_out(1500, expression="1")})
     assert workflow.status_code == 201, workflow.content
     run = demo.post(f"/api/v1/workflows/{workflow.json()['id']}/runs/", json={"inputs": {}}).json()

@@ -1,7 +1,7 @@
 """Failure: workers killed mid-run, Redis restarted, database connections dropped.
 
 Runs must finish with nothing lost or duplicated. These tests start their own
-worker processes (not the session's), since they kill them.
+worker processes (not the shared ``worker`` fixture), since they kill them.
 """
 
 import itertools

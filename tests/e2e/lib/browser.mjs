@@ -34,26 +34,24 @@ const FLAGS = [
  * `--user-data-dir` (it refuses one in `args`) and removes it on close, so every launch starts clean;
  * each `newContext()` is a separate cookie jar (a separate user session).
  */
-export async function launch({ extraArgs = [] } = {}) {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [...FLAGS, ...extraArgs],
-  });
+export async function launch() {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
   return { browser, close: () => browser.close().catch(() => {}) };
 }
 
 /**
  * The usual spec setup: one browser and one API session for the whole file, opened before the first
  * test and closed after the last. Read `suite.browser` / `suite.api` inside tests (they are set once
- * `before` has run).
+ * `before` has run). `setup(suite)` runs at the end of that same hook: Node 20 does not wait for one
+ * top-level `before` hook to finish before starting the next, so a second hook could not rely on it.
  */
-export function browserSuite() {
+export function browserSuite(setup) {
   const suite = { browser: null, api: null };
   let close;
   before(async () => {
     ({ browser: suite.browser, close } = await launch());
     suite.api = await Api.login();
+    await setup?.(suite);
   });
   after(async () => close?.());
   return suite;
@@ -99,6 +97,37 @@ export async function loginUi(page, username = "demo", password = "demo") {
   await page.waitForURL((u) => !u.pathname.startsWith("/login"));
 }
 
+/**
+ * A session login through the API: the cookie jar it leaves, the logged-in user (`Me`), and the headers
+ * of a further session request (cookies and the CSRF token, read afresh: login rotates it).
+ */
+async function sessionLogin(username, password, base) {
+  const cookies = new Map();
+  const keep = (res) => {
+    for (const c of res.headers.getSetCookie()) {
+      const [kv] = c.split(";");
+      const i = kv.indexOf("=");
+      cookies.set(kv.slice(0, i), kv.slice(i + 1));
+    }
+  };
+  keep(await fetch(`${base}/api/v1/auth/csrf/`));
+  const headers = () => ({
+    "Content-Type": "application/json",
+    Cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+    "X-CSRFToken": cookies.get("csrftoken") ?? "",
+    Origin: base,
+    Referer: `${base}/`,
+  });
+  const res = await fetch(`${base}/api/v1/auth/login/`, {
+    method: "POST",
+    headers: headers(),
+    body: JSON.stringify({ username, password }),
+  });
+  if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  keep(res);
+  return { cookies, headers, me: await res.json() };
+}
+
 /** A token-authenticated JSON client for arranging and checking state through the API. */
 export class Api {
   constructor(token, base = baseUrl()) {
@@ -108,60 +137,13 @@ export class Api {
 
   /** Session cookies of a login (to put into a browser context without going through the form). */
   static async sessionCookies(username = "demo", password = "demo", base = baseUrl()) {
-    const csrfRes = await fetch(`${base}/api/v1/auth/csrf/`);
-    const jar = new Map();
-    const keep = (res) => {
-      for (const c of res.headers.getSetCookie()) {
-        const [kv] = c.split(";");
-        const i = kv.indexOf("=");
-        jar.set(kv.slice(0, i), kv.slice(i + 1));
-      }
-    };
-    keep(csrfRes);
-    const res = await fetch(`${base}/api/v1/auth/login/`, {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/json",
-        Cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; "),
-        "X-CSRFToken": jar.get("csrftoken") ?? "",
-        Origin: base,
-        Referer: `${base}/`,
-      },
-      body: JSON.stringify({ username, password }),
-    });
-    if (!res.ok) throw new Error(`login failed: ${res.status}`);
-    keep(res);
-    return [...jar].map(([name, value]) => ({ name, value, url: base }));
+    const { cookies } = await sessionLogin(username, password, base);
+    return [...cookies].map(([name, value]) => ({ name, value, url: base }));
   }
 
   static async login(username = "demo", password = "demo", base = baseUrl()) {
     // Session login once to create a token (docs/api.md: POST tokens/ → key shown once).
-    const csrfRes = await fetch(`${base}/api/v1/auth/csrf/`);
-    const cookies = new Map();
-    const keep = (res) => {
-      for (const c of res.headers.getSetCookie()) {
-        const [kv] = c.split(";");
-        const i = kv.indexOf("=");
-        cookies.set(kv.slice(0, i), kv.slice(i + 1));
-      }
-    };
-    keep(csrfRes);
-    const cookieHeader = () => [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    const headers = () => ({
-      "Content-Type": "application/json",
-      Cookie: cookieHeader(),
-      "X-CSRFToken": cookies.get("csrftoken") ?? "",
-      Origin: base,
-      Referer: `${base}/`,
-    });
-    const login = await fetch(`${base}/api/v1/auth/login/`, {
-      method: "POST",
-      headers: headers(),
-      body: JSON.stringify({ username, password }),
-    });
-    if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-    keep(login);
-    const me = await login.json();
+    const { headers, me } = await sessionLogin(username, password, base);
     const tok = await fetch(`${base}/api/v1/tokens/`, {
       method: "POST",
       headers: headers(),
@@ -169,7 +151,6 @@ export class Api {
     });
     if (tok.status !== 201) throw new Error(`token failed: ${tok.status} ${await tok.text()}`);
     const api = new Api((await tok.json()).key, base);
-    api.me = me;
     api.workspace = me.workspaces[0].id;
     return api;
   }
@@ -199,6 +180,10 @@ export class Api {
   put(url, body) {
     return this.req("PUT", url, body);
   }
+  /** Import a workflow document into the first workspace. */
+  importWorkflow(document) {
+    return this.post("workflows/import/", { workspace: this.workspace, document });
+  }
 }
 
 /** Poll `fn` until it returns a truthy value (or throw after `timeout` ms). */
@@ -215,13 +200,6 @@ export async function until(fn, { timeout = 20_000, interval = 100, message = "c
     if (Date.now() > end) throw new Error(`timed out waiting for ${message}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, interval));
   }
-}
-
-/** Canonical JSON (sorted keys): Postgres jsonb does not keep key order. */
-export function canonical(value) {
-  return JSON.stringify(value, (_k, v) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
 }
 
 /** A workflow document (SPEC §2) from a compact description, for arranging fixtures through the API. */

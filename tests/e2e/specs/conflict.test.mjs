@@ -30,9 +30,8 @@ async function selectNode(page, id) {
 }
 
 test("two browser contexts editing one workflow get the conflict dialog and lose nothing", async () => {
-  const wf = await suite.api.post("workflows/import/", {
-    workspace: suite.api.workspace,
-    document: documentOf({
+  const wf = await suite.api.importWorkflow(
+    documentOf({
       name: "E2E shared workflow",
       nodes: [
         ["input-1", "input", "Topic"],
@@ -44,7 +43,7 @@ test("two browser contexts editing one workflow get the conflict dialog and lose
         ["e2", "researcher-1", "output-1", { target_handle: "research" }],
       ],
     }),
-  });
+  );
 
   const a = await newPage(suite.browser);
   const b = await newPage(suite.browser);

@@ -4,28 +4,21 @@
 // user sees, cross-checked with the API where it says more.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { after, before, test } from "node:test";
-import { Api, documentOf, launch, loginUi, newPage, shooter, until } from "../lib/browser.mjs";
+import { test } from "node:test";
+import { browserSuite, documentOf, loginUi, newPage, shooter, until } from "../lib/browser.mjs";
 
 const shoot = shooter("run");
 const TERMINAL = ["succeeded", "failed", "cancelled"];
-let browser;
-let close;
 let api;
+/** One logged-in page for every test (closed with the browser). */
 let page;
-let context;
 /** The run of the first test, reopened from the history in a later one. */
 let pastRun = null;
 
-before(async () => {
-  ({ browser, close } = await launch());
-  api = await Api.login();
-  ({ page, context } = await newPage(browser));
+browserSuite(async (suite) => {
+  api = suite.api;
+  ({ page } = await newPage(suite.browser));
   await loginUi(page);
-});
-after(async () => {
-  await context?.close();
-  await close?.();
 });
 
 const state = (id) => page.getByTestId(`node-state-${id}`);
@@ -42,16 +35,12 @@ async function streamed(id) {
   return (await text(tokens(id))).replace(/^…/, "");
 }
 
-async function importWorkflow(document) {
-  return api.post("workflows/import/", { workspace: api.workspace, document });
-}
-
 const STORY_PROMPT =
   "Write a long and careful story about {{ $.run.topic }} that covers the history, the people, the science, " +
   "the open questions and what comes next, in plain words, one idea at a time, so that anyone can follow.";
 
 test("run on mock/* from the editor: live statuses and tokens, reload mid-run", async () => {
-  const wf = await importWorkflow(
+  const wf = await api.importWorkflow(
     documentOf({
       name: "E2E live run",
       nodes: [
@@ -174,7 +163,7 @@ test("cancel a running run, then resume it from the workflow's current version",
       ["e6", "tweak", "out", { target_handle: "tweak" }],
     ],
   });
-  const wf = await importWorkflow(doc);
+  const wf = await api.importWorkflow(doc);
   const run = await api.post(`workflows/${wf.id}/runs/`, { inputs: { topic: "rivers" } });
   await page.goto(`/runs/${run.id}`);
   await waitState(state("quick"), "succeeded");
@@ -279,7 +268,7 @@ test("reopen a past run from the runs list: its whole history is there", async (
 
 test("an output above 64 KiB is offered as a download", async () => {
   const rows = Array.from({ length: 3000 }, (_, i) => ({ i, text: `row ${i}: lorem ipsum dolor sit amet` }));
-  const wf = await importWorkflow(
+  const wf = await api.importWorkflow(
     documentOf({
       name: "E2E large output",
       nodes: [
