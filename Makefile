@@ -14,7 +14,7 @@ MANAGE := $(PY) manage.py
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/agentloom
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: help up test lint typecheck pytest frontend-check e2e services bench
+.PHONY: help up test lint typecheck pytest frontend-check e2e services bench generate
 
 help:
 	@echo "make up    build and serve Agentloom on http://127.0.0.1:8000"
@@ -58,6 +58,7 @@ services:
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.synced
 	$(VENV)/bin/mypy server workers
@@ -68,6 +69,16 @@ pytest: $(VENV)/.synced services
 
 frontend-check: frontend/node_modules/.installed
 	cd frontend && npm run --silent lint && npm run --silent typecheck && npm run --silent test
+
+# The files the frontend takes from the server and the engine (checked in; the tests say when one is
+# stale; api.ts is derived from openapi.json by every build and typecheck, so it is not checked in). The schema is made in the embedded mode, so it does not depend on the shell's services.
+GENERATED := frontend/src/generated
+generate: $(VENV)/.synced frontend/node_modules/.installed
+	$(PY) -m workers.engine.catalog > $(GENERATED)/engineCatalog.json.new
+	mv $(GENERATED)/engineCatalog.json.new $(GENERATED)/engineCatalog.json
+	env -u DATABASE_URL -u REDIS_URL DJANGO_SETTINGS_MODULE=server.settings \
+	  $(MANAGE) spectacular --format openapi-json --file $(GENERATED)/openapi.json
+	cd frontend && npm run --silent generate:api
 
 e2e: $(VENV)/.synced services frontend/dist/index.html
 	bash tests/e2e/run.sh

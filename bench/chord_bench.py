@@ -1,8 +1,10 @@
 """Plain Celery on the same broker, for side-by-side figures.
 
-A separate Celery app (its own queue and Redis databases) with the product's
-delivery settings (acks_late, prefetch 1), so the comparison isolates what
-Agentloom adds: persisting every transition, events, readiness.
+A separate Celery app (its own queue and keys) with the product's delivery
+settings (acks_late, prefetch 1), so the comparison isolates what Agentloom
+adds: persisting every transition, events, readiness. It shares the bench's
+Redis database (REDIS_URL, see bench/harness.py) under a key prefix of its
+own, so benches given different databases do not empty each other's.
 
 * ``chord_nodes_per_second``: chord(group(N no-op tasks), callback), two worker
   processes (prefork, concurrency 2), tasks per second from apply to callback.
@@ -22,11 +24,13 @@ from celery import Celery, chord
 if TYPE_CHECKING:
     from tests.support.processes import ManagedProcess
 
-BROKER = os.environ.get("CHORD_BENCH_BROKER", "redis://127.0.0.1:6379/5")
-BACKEND = os.environ.get("CHORD_BENCH_BACKEND", "redis://127.0.0.1:6379/6")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2")
+PREFIX = "chordbench:"
 
-app = Celery("chordbench", broker=BROKER, backend=BACKEND)
+app = Celery("chordbench", broker=REDIS_URL, backend=REDIS_URL)
 app.conf.update(
+    broker_transport_options={"global_keyprefix": PREFIX},
+    result_backend_transport_options={"global_keyprefix": PREFIX},
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
@@ -47,7 +51,7 @@ def join(results: list[int]) -> int:
 
 @app.task(name="chordbench.hop", ignore_result=True)
 def hop(remaining: int) -> None:
-    redis.Redis.from_url(BACKEND).rpush("chordbench:hops", time.time())
+    redis.Redis.from_url(REDIS_URL).rpush(f"{PREFIX}hops", time.time())
     if remaining:
         hop.delay(remaining - 1)
 
@@ -84,8 +88,14 @@ def _worker() -> "ManagedProcess":
     return worker
 
 
+def _forget_earlier_runs() -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{PREFIX}*"):
+        client.delete(key)
+
+
 def chord_nodes_per_second(width: int = 1000, runs: int = 3) -> float:
-    redis.Redis.from_url(BROKER).flushdb()
+    _forget_earlier_runs()
     worker = _worker()
     try:
         rates = []
@@ -100,15 +110,15 @@ def chord_nodes_per_second(width: int = 1000, runs: int = 3) -> float:
 
 
 def bare_hop_ms(length: int = 200) -> list[float]:
-    client = redis.Redis.from_url(BACKEND)
-    client.delete("chordbench:hops")
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete(f"{PREFIX}hops")
     worker = _worker()
     try:
         hop.delay(length)
         deadline = time.monotonic() + 120
-        while client.llen("chordbench:hops") < length + 1 and time.monotonic() < deadline:
+        while client.llen(f"{PREFIX}hops") < length + 1 and time.monotonic() < deadline:
             time.sleep(0.05)
-        stamps = [float(s) for s in client.lrange("chordbench:hops", 0, -1)]
+        stamps = [float(s) for s in client.lrange(f"{PREFIX}hops", 0, -1)]
         return [(b - a) * 1000 for a, b in itertools.pairwise(stamps)]
     finally:
         worker.stop()

@@ -24,6 +24,7 @@ BENCH_DB = os.environ.get("AGENTLOOM_BENCH_DB", "agentloom_bench")
 os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/2")
 os.environ.setdefault("SECRET_KEY", "agentloom-bench")
+os.environ.setdefault("AGENTLOOM_ENCRYPTION_KEYS", "YWdlbnRsb29tLWJlbmNoLWVuY3J5cHRpb24ta2V5ISE=")
 os.environ.setdefault("AGENTLOOM_VAR_DIR", "/tmp/agentloom-bench")
 os.environ["DJANGO_SETTINGS_MODULE"] = "server.settings"
 CONTROL_POOL = os.environ.get("BENCH_CONTROL_POOL", "prefork")

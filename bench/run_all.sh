@@ -1,9 +1,33 @@
 #!/usr/bin/env bash
 # Every figure of docs/benchmarks.md, one command each, in the order of the issues.
 # Each script starts its own processes on its own database; run on a quiet machine.
+#
+#   bash bench/run_all.sh            # each at the scale of its figure in docs/benchmarks.md (~1 h)
+#   bash bench/run_all.sh --quick    # the long ones small, to see that every script still runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+
+quick=false
+case "${1:-}" in
+  "") ;;
+  --quick) quick=true ;;
+  *) echo "usage: bash bench/run_all.sh [--quick]" >&2; exit 2 ;;
+esac
+# The scale of each long script: its figure's, or a quick version of it.
+if $quick; then
+  throttle_s=65  # still over a minute: the figure is the most accepted within any 60 s
+  credential_args=(--calls 200)
+  egress_args=(--requests 200)
+  fairness_args=(--runs 3 --width 200 --b-runs 5)
+  chaos_args=(--runs 10 --kills 20 --max-seconds 300)
+else
+  throttle_s=150
+  credential_args=()
+  egress_args=()
+  fairness_args=()
+  chaos_args=()
+fi
 
 echo "== foundation: validation and PUT"
 $PY bench/validate_bench.py
@@ -16,3 +40,13 @@ echo "== live events: fan-out latency, time to first event"
 $PY -m bench.live_bench
 echo "== canvas"
 bash bench/canvas_bench.sh
+echo "== hardening: login throttle, fairness, chaos, worker warm-up"
+$PY -m bench.login_throttle_bench "$throttle_s"
+$PY -m bench.fairness_bench "${fairness_args[@]}"
+$PY -m bench.chaos_bench "${chaos_args[@]}"
+$PY -m bench.warmup_bench
+echo "== credentials and egress: per-call costs"
+$PY -m bench.credential_bench "${credential_args[@]}"
+$PY -m bench.egress_bench "${egress_args[@]}"
+echo "== triggers: webhook → 202 under 50 concurrent senders"
+$PY -m bench.webhook_bench

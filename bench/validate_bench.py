@@ -21,6 +21,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.engine.documents import topic_input
+from tests.support import documents
 from workers.engine.expressions import clear_caches
 from workers.engine.validation import validate_document
 
@@ -65,20 +67,7 @@ def build_document(seed: int) -> dict[str, Any]:
     for target, found in enumerate(sources):
         for source in found:
             edges.append(_edge(len(edges), ids[source], ids[target], kinds[source], rng))
-    return {
-        "schema_version": 1,
-        "name": "Benchmark pipeline",
-        "description": "",
-        "settings": {
-            "default_model": "mock/echo",
-            "max_concurrency": 8,
-            "error_policy": "stop",
-            "budget": {"max_total_tokens": None, "max_cost_usd": None, "max_duration_s": 3600},
-        },
-        "inputs": {"topic": {"type": "string", "required": True, "description": ""}},
-        "nodes": nodes,
-        "edges": edges,
-    }
+    return documents.document(nodes, edges, name="Benchmark pipeline", inputs=topic_input())
 
 
 def _node(node_id: str, kind: str, upstream: list[str], rng: random.Random) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 # One image, one process per container: the first argument says which.
 #
 #   api             the ASGI server (HTTP API, websockets, the built frontend)
-#   worker-agents   Celery worker for model calls (queue `agents`, thread pool)
-#   worker-control  Celery worker for everything else (queue `control`, prefork pool)
-#   beat            the Celery beat scheduler (the reaper); run exactly one
+#   worker-agents   Celery worker for model calls (pool `agents`, thread pool)
+#   worker-control  Celery worker for everything else and the reaper (pool `control`, prefork pool)
+#   beat            the Celery beat scheduler (the reaper); any number: one leads, the others wait
 #   migrate         migrations + built-in templates (`manage.py bootstrap`); a one-shot job
 #   create-bucket   create AWS_STORAGE_BUCKET_NAME if it is missing (docker-compose's S3 server)
 #   anything else   run as a command, e.g. `python manage.py createsuperuser`
@@ -29,12 +29,22 @@ require_distributed() {
   fi
 }
 
+# The Prometheus files of this container's processes (server/ops/multiproc.py):
+# container-local and emptied at start, so a restarted container's counters
+# start from zero instead of adding up files of processes long gone.
+fresh_metrics_dir() {
+  export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/agentloom-metrics}"
+  rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+  mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+}
+
 command="${1:-api}"
 if (($#)); then shift; fi
 
 case "$command" in
   api)
     require_distributed api
+    fresh_metrics_dir
     exec uvicorn server.asgi:application \
       --host 0.0.0.0 --port "${PORT:-8000}" \
       --workers "${API_WORKERS:-2}" \
@@ -43,27 +53,31 @@ case "$command" in
     ;;
   worker-agents)
     # Agent nodes spend their time waiting on model providers: threads are cheap
-    # to hold open by the dozen, processes are not.
+    # to hold open by the dozen, processes are not. `-Q agents` names the pool:
+    # the worker reads all its queues, agents.0 … agents.N-1 (server/queues.py).
     require_distributed worker-agents
-    exec celery -A workers.app worker -Q agents \
+    fresh_metrics_dir
+    exec celery -A server.celery worker -Q agents \
       --pool threads --concurrency "${AGENTS_CONCURRENCY:-32}" \
       -n "agents@%h" --loglevel "$LOG_LEVEL" \
       "$@"
     ;;
   worker-control)
     # Input/transformer/output nodes and the reaper are short CPU-bound Python
-    # (JSONata evaluation): processes sidestep the GIL.
+    # (JSONata evaluation): processes sidestep the GIL. `-Q control` names the
+    # pool: control.0 … control.N-1 and the reaper's queue, maintenance.
     require_distributed worker-control
-    exec celery -A workers.app worker -Q control \
+    fresh_metrics_dir
+    exec celery -A server.celery worker -Q control \
       --pool prefork --concurrency "${CONTROL_CONCURRENCY:-2}" \
       -n "control@%h" --loglevel "$LOG_LEVEL" \
       "$@"
     ;;
   beat)
     # The schedule lives in Postgres (django-celery-beat's DatabaseScheduler, set
-    # in workers/app.py), so beat keeps no state on disk.
+    # in server/celery.py), so beat keeps no state on disk.
     require_distributed beat
-    exec celery -A workers.app beat --loglevel "$LOG_LEVEL" "$@"
+    exec celery -A server.celery beat --loglevel "$LOG_LEVEL" "$@"
     ;;
   migrate)
     require_distributed migrate

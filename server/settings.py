@@ -5,19 +5,64 @@ default: SQLite under var/, an in-process broker and channel layer, and
 artifacts on the local filesystem. The same code paths run; only transports differ.
 """
 
+import base64
+import hashlib
 import os
+import re
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
+
+from server.ops import multiproc
+from workers.engine.limits import DEFAULT_LIMITS
+from workers.llm.catalog import PROVIDER_SETTINGS
+from workers.llm.provider import LITELLM_OFFLINE_ENV
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("AGENTLOOM_VAR_DIR", BASE_DIR / "var"))
+# Before prometheus_client is imported: it picks multiprocess mode from the environment.
+METRICS_DIR = multiproc.prepare(VAR_DIR)
 
-# litellm would otherwise download a price list when it is first imported.
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# Before litellm is imported (it reads its own variables from the environment),
+# unless the deployment chose otherwise: the bundled price list, nothing online.
+for _name, _value in LITELLM_OFFLINE_ENV.items():
+    os.environ.setdefault(_name, _value)
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """django-environ, with errors that name the variable and say how to fix it.
+
+    A missing variable otherwise surfaces as a KeyError traceback, and a bad
+    number as ``invalid literal for int()`` with no name at all; manage.py
+    prints these errors as one line.
+    """
+
+    def get_value(self, var: str, *args: object, **kwargs: object) -> object:
+        raw = self.ENVIRON.get(var)
+        if kwargs.get("cast") is int and raw is not None and not _WHOLE_NUMBER.fullmatch(raw):
+            # int() also takes other scripts' digits: Arabic-Indic one, zero is 10.
+            raise ImproperlyConfigured(f"{var}={raw!r} is not a whole number in digits 0-9.")
+        try:
+            return super().get_value(var, *args, **kwargs)
+        except ImproperlyConfigured:
+            raise ImproperlyConfigured(
+                f"{var} is not set. {_HOW_TO_SET.get(var, 'Set it in the environment.')}"
+            ) from None
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"{var}={os.environ.get(var, '')!r} is not valid ({error})."
+            ) from None
+
+
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+_HOW_TO_SET = {
+    "SECRET_KEY": "The distributed mode (DATABASE_URL and REDIS_URL set) needs its own: "
+    "export SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')\"",
+}
+
+env = _Env()
 
 REDIS_URL = env.str("REDIS_URL", default="")
 _has_database = bool(env.str("DATABASE_URL", default=""))
@@ -55,10 +100,14 @@ INSTALLED_APPS = [
     "server.workflow_templates",
     "server.runs",
     "server.live",
+    "server.credentials",
+    "server.triggers",
+    "server.site",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "server.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -139,11 +188,62 @@ if CELERY_BROKER_URL.startswith("memory://"):
     # second to every hop between nodes.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.005}
 
+# The worker pools `manage.py serve` starts when distributed (the container
+# entrypoint reads the same variables).
+AGENTLOOM_SERVE = {
+    "agents_concurrency": env.int("AGENTS_CONCURRENCY", default=32),
+    "control_concurrency": env.int("CONTROL_CONCURRENCY", default=2),
+}
+# Agents workers import and warm the model layer as they start rather than on
+# their first real call (workers/runtime/warmup.py). Not in the embedded mode,
+# whose one process also serves the API and may only ever run mock models.
+AGENTLOOM_WARM_MODEL_LAYER = env.bool("AGENTLOOM_WARM_MODEL_LAYER", default=not EMBEDDED)
+
 # An OpenAI-compatible server (self-hosted, or the tests' local one) for `openai/*` models.
 AGENTLOOM_OPENAI_API_BASE = env.str("AGENTLOOM_OPENAI_API_BASE", default="")
 AGENTLOOM_OPENAI_API_KEY = env.str("AGENTLOOM_OPENAI_API_KEY", default="") or env.str(
     "OPENAI_API_KEY", default=""
 )
+# What the model catalog needs to tell which providers are configured (the
+# variables litellm reads too): each name in PROVIDER_SETTINGS, "" when unset.
+AGENTLOOM_MODEL_PROVIDERS = {name: env.str(name, default="") for name in PROVIDER_SETTINGS}
+
+# --- Outbound requests to user-given addresses (docs/egress.md) -------------------
+# The demo MCP server (server/site/mcp_demo.py) that `serve` starts for the built-in
+# tool templates, on this loopback port; 0: none. Its one address is allowed below.
+AGENTLOOM_DEMO_MCP_PORT = env.int(
+    "AGENTLOOM_DEMO_MCP_PORT", default=8931 if (EMBEDDED or DEBUG) else 0
+)
+AGENTLOOM_EGRESS = {
+    # Hosts, host:port pairs or CIDRs the operator exempts from the address check.
+    "allow": env.list("AGENTLOOM_EGRESS_ALLOW", default=[])
+    + ([f"127.0.0.1:{AGENTLOOM_DEMO_MCP_PORT}"] if AGENTLOOM_DEMO_MCP_PORT else []),
+    "connect_timeout_s": env.float("AGENTLOOM_EGRESS_CONNECT_TIMEOUT_S", default=5.0),
+    "total_timeout_s": env.float("AGENTLOOM_EGRESS_TOTAL_TIMEOUT_S", default=30.0),
+    "max_response_bytes": env.int("AGENTLOOM_EGRESS_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024),
+    "max_redirects": 5,
+    "rate_per_workspace": env.str("AGENTLOOM_EGRESS_RATE_PER_WORKSPACE", default="600/min"),
+}
+
+# --- Credentials at rest (docs/credentials.md) ------------------------------------
+# Fernet keys, comma-separated: the first encrypts, every one decrypts (rotation).
+AGENTLOOM_ENCRYPTION_KEYS = env.list("AGENTLOOM_ENCRYPTION_KEYS", default=[])
+if not AGENTLOOM_ENCRYPTION_KEYS:
+    if not (EMBEDDED or DEBUG):
+        raise ImproperlyConfigured(
+            "Set AGENTLOOM_ENCRYPTION_KEYS to a Fernet key (openssl rand -base64 32 | tr +/ -_)."
+        )
+    # Local use: a key derived from SECRET_KEY, stable as long as it is.
+    _derived = hashlib.sha256(b"agentloom-credentials:" + SECRET_KEY.encode()).digest()
+    AGENTLOOM_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
+for _key in AGENTLOOM_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "AGENTLOOM_ENCRYPTION_KEYS holds a value that is not a Fernet key "
+            "(32 url-safe base64-encoded bytes)."
+        ) from None
 
 # --- Object storage for artifacts -----------------------------------------------
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
@@ -168,26 +268,88 @@ if AWS_STORAGE_BUCKET_NAME:
         },
     }
 
-# --- Auth -----------------------------------------------------------------------
+# --- Auth and security (see docs/operations.md) ------------------------------------
+# Django's backend behind the failed sign-in throttle (server/accounts/throttling.py).
+AUTHENTICATION_BACKENDS = ["server.accounts.backends.ThrottledModelBackend"]
+_VALIDATORS = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": _VALIDATORS + "UserAttributeSimilarityValidator"},
+    {"NAME": _VALIDATORS + "MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": _VALIDATORS + "CommonPasswordValidator"},
+    {"NAME": _VALIDATORS + "NumericPasswordValidator"},
 ]
+# Failed sign-ins accepted per user (from any address) and per address, per window.
+AGENTLOOM_LOGIN_THROTTLE = {
+    "per_user": env.str("AGENTLOOM_LOGIN_RATE_PER_USER", default="10/min"),
+    "per_address": env.str("AGENTLOOM_LOGIN_RATE_PER_ADDRESS", default="30/min"),
+}
+# API tokens: the lifetime a new token gets when none is asked for, and the longest allowed.
+AGENTLOOM_TOKENS = {
+    "default_ttl_days": env.int("AGENTLOOM_TOKEN_DEFAULT_TTL_DAYS", default=90),
+    "max_ttl_days": env.int("AGENTLOOM_TOKEN_MAX_TTL_DAYS", default=365),
+}
+AGENTLOOM_WORKSPACES = {
+    "max_per_user": env.int("AGENTLOOM_MAX_WORKSPACES_PER_USER", default=10),
+    "max_running_runs_limit": env.int("AGENTLOOM_MAX_RUNNING_RUNS_LIMIT", default=50),
+}
+# Invitations to a workspace: how long a link is valid, and whether it is also emailed
+# (when the operator configured email: EMAIL_HOST or EMAIL_BACKEND set).
+AGENTLOOM_INVITATIONS = {
+    "ttl_days": env.int("AGENTLOOM_INVITATION_TTL_DAYS", default=7),
+    "send_email": "EMAIL_HOST" in os.environ or "EMAIL_BACKEND" in os.environ,
+}
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="agentloom@localhost")
 SESSION_COOKIE_HTTPONLY = True
-# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and mark cookies Secure.
-if env.bool("BEHIND_TLS_PROXY", default=False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto.
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Secure cookies and HSTS unless the site is served over plain http: the
+# embedded default and DEBUG are local by design; a local distributed setup
+# without TLS sets AGENTLOOM_PLAIN_HTTP.
+PLAIN_HTTP = env.bool("AGENTLOOM_PLAIN_HTTP", default=DEBUG or EMBEDDED)
+SESSION_COOKIE_SECURE = not PLAIN_HTTP
+CSRF_COOKIE_SECURE = not PLAIN_HTTP
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if PLAIN_HTTP else 31_536_000)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# The built canvas loads its scripts, styles and layout worker from /assets/
+# and talks to the API and websockets of its own origin. Styles allow inline
+# style attributes (the admin's templates use them); scripts allow nothing inline.
+CONTENT_SECURITY_POLICY = env.str(
+    "AGENTLOOM_CONTENT_SECURITY_POLICY",
+    default="; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self' ws: wss:",
+            "worker-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    ),
+)
 
 # --- Static files (the built frontend is served from frontend/dist) ---------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
 # The built single-page app is served from the site root (/assets/…, /favicon…);
-# routes it handles itself fall through to server.core.views.spa. WhiteNoise
+# routes it handles itself fall through to server.site.views.spa. WhiteNoise
 # reads the folder once, at start, so it is only set when a build exists.
 WHITENOISE_ROOT = FRONTEND_DIST if FRONTEND_DIST.is_dir() else None
 WHITENOISE_INDEX_FILE = True
@@ -213,7 +375,6 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # `?format=` belongs to our own endpoints (export), not to content negotiation.
     "URL_FORMAT_OVERRIDE": None,
-    "DEFAULT_THROTTLE_RATES": {"login": "30/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Agentloom API",
@@ -227,16 +388,27 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The engine's limits; the defaults live once, in workers.engine.limits.
 # Bodies are capped a little above the document limit so an oversized document
 # gets our own 413 with a code rather than a bare Django error.
 AGENTLOOM_LIMITS = {
-    "max_nodes": env.int("AGENTLOOM_MAX_NODES", default=5000),
-    "max_edges": env.int("AGENTLOOM_MAX_EDGES", default=20000),
-    "max_document_bytes": env.int("AGENTLOOM_MAX_DOCUMENT_BYTES", default=5 * 1024 * 1024),
-    "max_prompt_chars": env.int("AGENTLOOM_MAX_PROMPT_CHARS", default=200_000),
-    "max_expression_chars": env.int("AGENTLOOM_MAX_EXPRESSION_CHARS", default=10_000),
-    "expression_timeout_ms": env.int("AGENTLOOM_EXPRESSION_TIMEOUT_MS", default=1000),
-    "max_inline_output_bytes": env.int("AGENTLOOM_MAX_INLINE_OUTPUT_BYTES", default=64 * 1024),
+    "max_nodes": env.int("AGENTLOOM_MAX_NODES", default=DEFAULT_LIMITS.max_nodes),
+    "max_edges": env.int("AGENTLOOM_MAX_EDGES", default=DEFAULT_LIMITS.max_edges),
+    "max_document_bytes": env.int(
+        "AGENTLOOM_MAX_DOCUMENT_BYTES", default=DEFAULT_LIMITS.max_document_bytes
+    ),
+    "max_prompt_chars": env.int(
+        "AGENTLOOM_MAX_PROMPT_CHARS", default=DEFAULT_LIMITS.max_prompt_chars
+    ),
+    "max_expression_chars": env.int(
+        "AGENTLOOM_MAX_EXPRESSION_CHARS", default=DEFAULT_LIMITS.max_expression_chars
+    ),
+    "expression_timeout_ms": env.int(
+        "AGENTLOOM_EXPRESSION_TIMEOUT_MS", default=DEFAULT_LIMITS.expression_timeout_ms
+    ),
+    "max_inline_output_bytes": env.int(
+        "AGENTLOOM_MAX_INLINE_OUTPUT_BYTES", default=DEFAULT_LIMITS.max_inline_output_bytes
+    ),
 }
 # How runs are kept alive and repaired (see docs/operations.md).
 AGENTLOOM_RUNS = {
@@ -247,11 +419,82 @@ AGENTLOOM_RUNS = {
     "max_lost_workers": env.int("AGENTLOOM_MAX_LOST_WORKERS", default=3),
     "max_duration_s": env.float("AGENTLOOM_MAX_RUN_DURATION_S", default=24 * 3600.0),
     "token_flush_interval_s": env.float("AGENTLOOM_TOKEN_FLUSH_INTERVAL_S", default=0.1),
+    # Redis lists per worker pool, so one workspace's backlog cannot hold
+    # another's nodes (server/queues.py). Every process must agree on it.
+    "queue_shards": env.int("AGENTLOOM_QUEUE_SHARDS", default=8),
+    # The leases of beat's leader and of a reaper pass (server/runs/leadership.py):
+    # a dead holder is replaced after this long, and a live one renews every third.
+    "leader_lease_ttl_s": env.float("AGENTLOOM_LEADER_LEASE_TTL_S", default=30.0),
+    # Eager continuation (docs/architecture.md): a node task also runs the
+    # control nodes its success made ready, up to this many nodes and for this
+    # long, so one run holds a worker slot no longer than that. 0 nodes: off.
+    "continuation_max_nodes": env.int("AGENTLOOM_CONTINUATION_MAX_NODES", default=100),
+    "continuation_slice_s": env.float("AGENTLOOM_CONTINUATION_SLICE_S", default=0.1),
+    # How deep child runs nest (a run started by a workflow tool is one deeper than its parent).
+    "max_child_depth": env.int("AGENTLOOM_MAX_CHILD_DEPTH", default=5),
 }
+if AGENTLOOM_RUNS["queue_shards"] < 1:
+    raise ImproperlyConfigured("AGENTLOOM_QUEUE_SHARDS must be at least 1.")
+for _name in ("continuation_max_nodes", "continuation_slice_s"):
+    if AGENTLOOM_RUNS[_name] < 0:
+        raise ImproperlyConfigured(
+            f"AGENTLOOM_{_name.upper()} cannot be negative (0 turns eager continuation off)."
+        )
+if not 0 < AGENTLOOM_RUNS["leader_lease_ttl_s"] <= 45:
+    # Longer, and a dead leader would not be replaced within a minute.
+    raise ImproperlyConfigured("AGENTLOOM_LEADER_LEASE_TTL_S must be above 0 and at most 45.")
+# How long finished runs are kept, and how the beat job deletes them
+# (server/runs/services/retention.py).
+AGENTLOOM_RETENTION = {
+    # The operator's ceiling: no workflow keeps its runs longer.
+    "max_days": env.int("AGENTLOOM_RETENTION_MAX_DAYS", default=3650),
+    # A workflow that sets no retention_days keeps its runs this long (0: the ceiling).
+    "default_days": env.int("AGENTLOOM_RETENTION_DEFAULT_DAYS", default=0),
+    "interval_s": env.float("AGENTLOOM_RETENTION_INTERVAL_S", default=600.0),
+    # Runs deleted per transaction, so each batch holds its locks briefly.
+    "batch_runs": env.int("AGENTLOOM_RETENTION_BATCH_RUNS", default=100),
+}
+AGENTLOOM_RETENTION["default_days"] = (
+    AGENTLOOM_RETENTION["default_days"] or AGENTLOOM_RETENTION["max_days"]
+)
+if not 1 <= AGENTLOOM_RETENTION["default_days"] <= AGENTLOOM_RETENTION["max_days"] <= 100_000:
+    raise ImproperlyConfigured(
+        "AGENTLOOM_RETENTION_DEFAULT_DAYS must be from 1 to AGENTLOOM_RETENTION_MAX_DAYS, "
+        "which must be at most 100000."
+    )
+if not 1 <= AGENTLOOM_RETENTION["batch_runs"] <= 10_000:
+    raise ImproperlyConfigured("AGENTLOOM_RETENTION_BATCH_RUNS must be from 1 to 10000.")
 AGENTLOOM_LIVE = {
     # How often a run socket reads the database for events the pub/sub lost.
     "catch_up_interval_s": env.float("AGENTLOOM_CATCH_UP_INTERVAL_S", default=2.0),
     "ping_interval_s": env.float("AGENTLOOM_PING_INTERVAL_S", default=20.0),
+    # How often a socket checks again that its caller may still watch.
+    "reauth_interval_s": env.float("AGENTLOOM_WS_REAUTH_INTERVAL_S", default=30.0),
+    # Live events waiting for one socket before it is closed as too slow (4408).
+    "send_queue_events": env.int("AGENTLOOM_WS_SEND_QUEUE", default=5000),
+    # Seconds one send may wait on a client that stopped reading before the socket
+    # is closed as too slow (4408): the bound when no further events arrive to overflow
+    # the queue, such as at the end of a run.
+    "send_stall_s": env.float("AGENTLOOM_WS_SEND_STALL_S", default=15.0),
+    # Messages waiting to be published per process; beyond it they are dropped
+    # (sockets read them from the event log).
+    "publish_queue_messages": env.int("AGENTLOOM_PUBLISH_QUEUE", default=10_000),
+}
+# Schedules and webhook triggers (docs/triggers.md).
+AGENTLOOM_TRIGGERS = {
+    # How often beat's leader fires due schedules, and how late a slot may still fire
+    # when `catch_up` is "none" (a slot missed by more, while no beat ran, is skipped).
+    "fire_interval_s": env.float("AGENTLOOM_SCHEDULE_FIRE_INTERVAL_S", default=1.0),
+    "schedule_grace_s": env.float("AGENTLOOM_SCHEDULE_GRACE_S", default=60.0),
+    "fire_batch": env.int("AGENTLOOM_SCHEDULE_FIRE_BATCH", default=500),
+    "max_body_bytes": env.int("AGENTLOOM_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024),
+    "signature_window_s": env.int("AGENTLOOM_WEBHOOK_SIGNATURE_WINDOW_S", default=300),
+    "max_wait_s": env.int("AGENTLOOM_WEBHOOK_MAX_WAIT_S", default=60),
+}
+# Each worker serves its process group's metrics here (server/ops/multiproc.py); 0: any free port.
+AGENTLOOM_METRICS = {
+    "port": env.int("AGENTLOOM_METRICS_PORT", default=0),
+    "host": env.str("AGENTLOOM_METRICS_HOST", default="127.0.0.1"),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = AGENTLOOM_LIMITS["max_document_bytes"] + 1024 * 1024
 

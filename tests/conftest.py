@@ -2,11 +2,35 @@ import pytest
 import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from rest_framework.test import APIClient
 
 from server.accounts.models import Membership, Role, Workspace
 from server.accounts.services import create_token
+from tests.support.loopback_only import install_loopback_only, loopback_only  # noqa: F401
 from tests.support.processes import FAST_RECOVERY, start_asgi, start_worker
+
+install_loopback_only()
+
+
+@receiver(setting_changed)
+def _reconnect_celery(setting: str, **kwargs: object) -> None:
+    """Drop the Celery app's connection and producer pools when a test swaps the broker.
+
+    Celery reads ``CELERY_BROKER_URL`` anew for each connection, but its shared
+    pools keep the broker they were first made with: a test that set
+    ``memory://`` would otherwise leave every later ``send_task`` of this process
+    publishing into that in-process broker, where nothing ever reads it.
+    """
+    if setting != "CELERY_BROKER_URL":
+        return
+    from server.celery import app
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,7 +9,11 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/agentloom")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 os.environ.setdefault("SECRET_KEY", "agentloom-tests")
+# A fixed Fernet key: credentials encrypted by one test process decrypt in its workers.
+os.environ.setdefault("AGENTLOOM_ENCRYPTION_KEYS", "YWdlbnRsb29tLXRlc3RzLWVuY3J5cHRpb24ta2V5ISE=")
 os.environ.setdefault("AGENTLOOM_VAR_DIR", "/tmp/agentloom-tests")
+# Most test workers only run mock models: no litellm import in each (a test may turn it on).
+os.environ.setdefault("AGENTLOOM_WARM_MODEL_LAYER", "false")
 
 from server.settings import *  # noqa: F403
 

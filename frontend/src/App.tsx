@@ -1,18 +1,14 @@
 import { Suspense, useEffect } from "react";
-import {
-  createBrowserRouter,
-  Navigate,
-  NavLink,
-  Outlet,
-  RouterProvider,
-  useLocation,
-  useNavigate,
-} from "react-router";
+import { createBrowserRouter, Navigate, NavLink, Outlet, RouterProvider, useLocation, useNavigate } from "react-router";
 import { onUnauthorized } from "./api/client";
 import { api } from "./api/endpoints";
 import { preloadable, startEarly } from "./ui/preload";
+import { CredentialsPage } from "./pages/CredentialsPage";
 import { LoginPage } from "./pages/LoginPage";
 import { RunsPage } from "./pages/RunsPage";
+import { WaitingForYou } from "./run/WaitingForYou";
+import { SettingsPage } from "./pages/SettingsPage";
+import { AcceptInvitationPage } from "./settings/AcceptInvitationPage";
 import { TemplatesPage } from "./pages/TemplatesPage";
 import { WorkflowsPage } from "./pages/WorkflowsPage";
 import { useSession } from "./session/store";
@@ -45,7 +41,8 @@ function RequireAuth() {
   const init = useSession((s) => s.init);
   const location = useLocation();
   if (status === "loading") return <Spinner label="Signing in…" />;
-  if (status === "error") return <ErrorState error={error ?? "The server could not be reached."} onRetry={() => void init()} />;
+  if (status === "error")
+    return <ErrorState error={error ?? "The server could not be reached."} onRetry={() => void init()} />;
   if (status === "anonymous") {
     const next = encodeURIComponent(location.pathname + location.search);
     return <Navigate to={`/login?next=${next}`} replace />;
@@ -59,16 +56,16 @@ function WorkspacePicker() {
   const setWorkspace = useSession((s) => s.setWorkspace);
   if (!me || me.workspaces.length <= 1) {
     const w = me?.workspaces[0];
-    return w ? <span className="muted" title={`Role: ${w.role}`}>{w.name}</span> : null;
+    return w ? (
+      <span className="muted" title={`Role: ${w.role}`}>
+        {w.name}
+      </span>
+    ) : null;
   }
   return (
     <label className="inline-field">
       <span className="sr-only">Workspace</span>
-      <select
-        data-testid="workspace-picker"
-        value={workspaceId ?? ""}
-        onChange={(e) => setWorkspace(e.target.value)}
-      >
+      <select data-testid="workspace-picker" value={workspaceId ?? ""} onChange={(e) => setWorkspace(e.target.value)}>
         {me.workspaces.map((w) => (
           <option key={w.id} value={w.id}>
             {w.name} ({w.role})
@@ -103,8 +100,15 @@ function Shell() {
           <NavLink to="/runs" data-testid="nav-runs">
             Runs
           </NavLink>
+          <NavLink to="/settings/credentials" data-testid="nav-settings" title="Workspace settings: credentials">
+            Settings
+          </NavLink>
+          <NavLink to="/settings/workspace" data-testid="nav-workspace" title="Members, invitations, tokens, limits">
+            Team
+          </NavLink>
         </nav>
         <div className="topbar-right">
+          <WaitingForYou />
           <WorkspacePicker />
           <span className="muted" data-testid="current-user">
             {me?.username}
@@ -149,6 +153,10 @@ const router = createBrowserRouter([
       { path: "/templates", element: <TemplatesPage /> },
       { path: "/runs", element: <RunsPage /> },
       { path: "/runs/:id", element: <RunPage /> },
+      { path: "/settings", element: <Navigate to="/settings/credentials" replace /> },
+      { path: "/settings/credentials", element: <CredentialsPage /> },
+      { path: "/settings/workspace", element: <SettingsPage /> },
+      { path: "/invitations/:token", element: <AcceptInvitationPage /> },
       { path: "*", element: <NotFound /> },
     ],
   },

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from server.accounts.models import ApiToken, Membership, Workspace
+from server.accounts.models import ApiToken, Invitation, Membership, Workspace
 
 
 class MembershipInline(admin.TabularInline):
@@ -11,7 +11,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ["name", "max_running_runs", "created_at"]
+    list_display = ["name", "max_running_runs", "created_by", "created_at"]
     search_fields = ["name"]
     inlines = [MembershipInline]
 
@@ -25,11 +25,35 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "prefix", "created_at", "last_used_at"]
+    list_display = ["name", "user", "prefix", "scopes", "expires_at", "created_at", "last_used_at"]
     search_fields = ["name", "user__username", "prefix"]
     # The hash is useless to a person and must never be edited by hand.
     exclude = ["key_hash"]
     readonly_fields = ["prefix", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """For operators to see and revoke; invitations are made in the API, where the link is shown."""
+
+    list_display = ["workspace", "email", "username", "role", "expires_at", "accepted_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "username", "workspace__name"]
+    exclude = ["token_hash"]
+    readonly_fields = [
+        "workspace",
+        "email",
+        "username",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+    ]
 
     def has_add_permission(self, request: object) -> bool:
         return False

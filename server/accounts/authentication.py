@@ -6,28 +6,39 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from server.accounts.models import ApiToken, hash_token_key
+from server.accounts.scopes import required_scope
 
 # Writing last_used_at on every request would turn each read into a write.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def user_for_token_key(key: str) -> Any:
-    """The active user a raw API key belongs to, or None."""
+def token_for_key(key: str) -> ApiToken | None:
+    """The token of a raw key, with its user; None if unknown or its user is inactive.
+
+    An expired token is returned: callers answer it with its own refusal.
+    """
     token = ApiToken.objects.select_related("user").filter(key_hash=hash_token_key(key)).first()
     if token is None or not token.user.is_active:
         return None
+    return token
+
+
+def mark_used(token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Token <key>`` for scripts."""
+    """``Authorization: Token <key>`` for scripts, within the token's scopes and lifetime.
+
+    The scope check lives here rather than in a permission class so that no
+    view's own ``permission_classes`` can leave it out.
+    """
 
     keyword = "Token"
 
-    def authenticate(self, request: Any) -> tuple[Any, None] | None:
+    def authenticate(self, request: Any) -> tuple[Any, ApiToken] | None:
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
@@ -37,10 +48,18 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("The token key is not valid.") from exc
-        user = user_for_token_key(key)
-        if user is None:
+        token = token_for_key(key)
+        if token is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        return user, None
+        if token.expired:
+            raise exceptions.AuthenticationFailed("This token has expired.", code="token_expired")
+        scope = required_scope(request)
+        if scope not in token.scopes:
+            raise exceptions.PermissionDenied(
+                f"This token lacks the {scope!r} scope.", code="insufficient_scope"
+            )
+        mark_used(token)
+        return token.user, token
 
     def authenticate_header(self, request: Any) -> str:
         return self.keyword
@@ -57,5 +76,6 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Token <key>`; create keys at POST /api/v1/tokens/.",
+            "description": "`Token <key>` (scopes read, run, write, admin); "
+            "create keys at POST /api/v1/tokens/.",
         }

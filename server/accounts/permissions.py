@@ -25,7 +25,12 @@ def require_role(user: Any, workspace_id: uuid.UUID, roles: Iterable[str]) -> st
 
 
 def workspace_for_write(user: Any, workspace_id: uuid.UUID | None) -> uuid.UUID:
-    """The workspace a new object goes into: the one named, or the caller's first writable one."""
+    """The workspace a new object goes into: the one named, or the caller's default.
+
+    The default is the writable workspace the caller joined first. Accepting an
+    invitation to someone else's workspace therefore never changes where a
+    caller's unaddressed writes go: the caller's own earlier workspace stays first.
+    """
     if workspace_id is not None:
         require_role(user, workspace_id, WRITE_ROLES)
         return workspace_id

@@ -4,10 +4,19 @@ Every queryset of workspace-owned objects is filtered through
 ``workspace_ids_for``; that is what makes another workspace's objects a 404.
 """
 
+import re
 import uuid
 from typing import Any
 
-from server.accounts.models import Membership
+from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework import exceptions
+
+from server.accounts.models import Invitation, Membership, hash_token_key
+from server.core.errors import ApiError
+
+# What ``secrets.token_urlsafe(32)`` makes; anything else names no invitation.
+_INVITATION_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 
 _CACHE_ATTR = "_agentloom_roles"
 
@@ -15,13 +24,16 @@ _CACHE_ATTR = "_agentloom_roles"
 def roles_by_workspace(user: Any) -> dict[uuid.UUID, str]:
     """The user's role in each of their workspaces, memoised on the user object.
 
-    DRF builds one user object per request, so this runs one query per request.
+    In the order the user joined them (oldest first), so that whatever picks
+    "the first" of them picks the same one every time. DRF builds one user
+    object per request, so this runs one query per request.
     """
     if not getattr(user, "is_authenticated", False):
         return {}
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = dict(Membership.objects.filter(user=user).values_list("workspace_id", "role"))
+        memberships = Membership.objects.filter(user=user).order_by("created_at", "pk")
+        cached = dict(memberships.values_list("workspace_id", "role"))
         setattr(user, _CACHE_ATTR, cached)
     return cached
 
@@ -38,3 +50,37 @@ def workspace_ids_for(user: Any) -> list[uuid.UUID]:
 
 def role_in(user: Any, workspace_id: uuid.UUID) -> str | None:
     return roles_by_workspace(user).get(workspace_id)
+
+
+def pending_invitations(workspace_id: uuid.UUID) -> QuerySet[Invitation]:
+    """Invitations of the workspace that can still be accepted."""
+    return Invitation.objects.filter(
+        workspace_id=workspace_id,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).select_related("invited_by")
+
+
+def invitation_by_token(token: str, *, for_update: bool = False) -> Invitation:
+    """The invitation of a link, whatever its state; 404 for a token that names none."""
+    if not _INVITATION_TOKEN.fullmatch(token):
+        raise exceptions.NotFound("No invitation has this link.")
+    invitations = Invitation.objects.select_related("workspace", "invited_by")
+    if for_update:
+        invitations = invitations.select_for_update(of=("self",))
+    invitation = invitations.filter(token_hash=hash_token_key(token)).first()
+    if invitation is None:
+        raise exceptions.NotFound("No invitation has this link.")
+    return invitation
+
+
+def invitation_refusal(invitation: Invitation) -> ApiError | None:
+    """Why a known invitation can no longer be accepted (410), or None."""
+    if invitation.revoked_at is not None:
+        return ApiError("invitation_revoked", "This invitation was revoked.", status_code=410)
+    if invitation.accepted_at is not None:
+        return ApiError("invitation_used", "This invitation was already accepted.", status_code=410)
+    if invitation.expires_at <= timezone.now():
+        return ApiError("invitation_expired", "This invitation has expired.", status_code=410)
+    return None

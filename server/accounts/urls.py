@@ -22,5 +22,21 @@ urlpatterns = [
         views.MemberDetailView.as_view(),
         name="workspace-member",
     ),
+    path(
+        "workspaces/<uuid:workspace_id>/invitations/",
+        views.InvitationListView.as_view(),
+        name="workspace-invitations",
+    ),
+    path(
+        "workspaces/<uuid:workspace_id>/invitations/<uuid:invitation_id>/",
+        views.InvitationDetailView.as_view(),
+        name="workspace-invitation",
+    ),
+    path("invitations/<str:token>/", views.InvitationView.as_view(), name="invitation"),
+    path(
+        "invitations/<str:token>/accept/",
+        views.InvitationAcceptView.as_view(),
+        name="invitation-accept",
+    ),
     *router.urls,
 ]

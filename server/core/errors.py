@@ -7,10 +7,25 @@ an error response by hand.
 
 from typing import Any
 
+import redis
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+
+
+class CodedError(Exception):
+    """A failure its caller reports by code (a tool result, a step not recorded), not an answer.
+
+    ``retryable``: whether trying the same thing again may succeed (a timeout,
+    a rate limit), which decides whether a node's retry policy applies.
+    """
+
+    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retryable = retryable
 
 
 class ApiError(exceptions.APIException):
@@ -32,6 +47,11 @@ class ApiError(exceptions.APIException):
 
 class Conflict(ApiError):
     status_code: int = status.HTTP_409_CONFLICT
+
+
+class Unavailable(ApiError):
+    status_code: int = status.HTTP_503_SERVICE_UNAVAILABLE
+    wait = 5  # DRF sends it as Retry-After
 
 
 _CODES_BY_CLASS: list[tuple[type[exceptions.APIException], str]] = [
@@ -66,8 +86,13 @@ def error_body(exc: exceptions.APIException) -> dict[str, Any]:
         if first_field and first_field != "non_field_errors":
             message = f"{first_field}: {message}"
         return {"code": "invalid", "message": message, "fields": fields}
+    # A code given where the exception is raised (``AuthenticationFailed(...,
+    # code="token_expired")``) is more precise than the one of its class.
+    given = exc.get_codes()
     for cls, code in _CODES_BY_CLASS:
         if isinstance(exc, cls):
+            if isinstance(given, str) and given != exc.default_code:
+                code = given
             return {"code": code, "message": _message_of(exc.detail)}
     return {"code": getattr(exc, "default_code", "error"), "message": _message_of(exc.detail)}
 
@@ -81,6 +106,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        # Redis restarting (a deploy, a failover) is no fault of the request:
+        # say so, and when to try again, rather than answer 500.
+        exc = Unavailable(
+            "unavailable",
+            "A service Agentloom depends on is not answering; try again in a few seconds.",
+        )
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response

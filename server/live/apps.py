@@ -5,3 +5,8 @@ class LiveConfig(AppConfig):
     name = "server.live"
     label = "live"
     verbose_name = "Live run events"
+
+    def ready(self) -> None:
+        from server.live import log_redaction
+
+        log_redaction.install()

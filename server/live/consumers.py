@@ -8,6 +8,13 @@ de-duplicates by ``seq``, so nothing is sent twice. A live message that
 arrives ahead of a missing one (messages from two workers can cross) makes
 the socket read the gap from the database before sending it; a periodic
 catch-up does the same for messages lost outright (a Redis restart).
+
+Live messages reach a socket through its own bounded queue, drained by its
+own writer task (``hub.py`` never waits for a client); a client so far behind
+that its queue is full is closed with 4408 and replays from ``?after=`` when
+it reconnects. Every socket checks again, every reauthorisation interval,
+that its caller may still watch (``access.py``), and closes with the code a
+new connection would get when not.
 """
 
 import asyncio
@@ -22,10 +29,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from server.accounts.selectors import workspace_ids_for
+from server.core.numbers import strict_int
+from server.live.access import credentials_still_valid, is_member, member_workspace_ids
 from server.live.auth import origin_allowed
 from server.live.hub import run_hub
-from server.live.publisher import event_frame, register_server_loop, workspace_group
+from server.ops.metrics import WEBSOCKETS
 from server.runs.models import Run, RunEvent
+from server.runs.publisher import event_frame, register_server_loop, workspace_group
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +44,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_REQUEST = 4400
+CLOSE_TOO_SLOW = 4408
 
 _TERMINAL_EVENTS = frozenset({"run.succeeded", "run.failed", "run.cancelled"})
 
@@ -79,8 +90,42 @@ class _AuthenticatedConsumer(AsyncWebsocketConsumer):
     async def send_json(self, message: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(message, separators=(",", ":")))
 
-    def _start_ticking(self, interval_s: float) -> None:
-        self._pinger = asyncio.create_task(self._tick_forever(interval_s))
+    def _start_background(self, tick_interval_s: float) -> None:
+        """The periodic tick and reauthorisation, as tasks ended at disconnect."""
+        WEBSOCKETS.inc()
+        self._tasks: list[asyncio.Task[None]] = [
+            asyncio.create_task(self._tick_forever(tick_interval_s)),
+            asyncio.create_task(
+                self._reauthorise_forever(settings.AGENTLOOM_LIVE["reauth_interval_s"])
+            ),
+        ]
+
+    async def _end(self, code: int) -> None:
+        """Stop this socket's own tasks (one may be stuck sending), then close with ``code``."""
+        current = asyncio.current_task()
+        for task in getattr(self, "_tasks", []):
+            if task is not current:
+                task.cancel()
+        await self.close(code=code)
+
+    async def _reauthorise_forever(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                code = await self.reauthorise()
+            except Exception:
+                # The database restarting, say: checked again next time.
+                logger.warning("websocket reauthorisation failed", exc_info=True)
+                continue
+            if code is not None:
+                await self._end(code)
+                return
+
+    async def reauthorise(self) -> int | None:
+        """The close code if the caller may no longer watch, else None."""
+        if not await in_thread_pool(credentials_still_valid)(self.scope):
+            return CLOSE_UNAUTHENTICATED
+        return None
 
     async def _tick_forever(self, interval_s: float) -> None:
         while True:
@@ -96,9 +141,10 @@ class _AuthenticatedConsumer(AsyncWebsocketConsumer):
         await self.send_json({"kind": "ping"})
 
     async def disconnect(self, code: int) -> None:
-        pinger = getattr(self, "_pinger", None)
-        if pinger is not None:
-            pinger.cancel()
+        if hasattr(self, "_tasks"):
+            WEBSOCKETS.dec()
+        for task in getattr(self, "_tasks", []):
+            task.cancel()
         for group in getattr(self, "_groups", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -117,25 +163,29 @@ class RunEventsConsumer(_AuthenticatedConsumer):
             await self._refuse(CLOSE_NOT_FOUND)
             return
         self.run_id = run.pk
+        self.workspace_id = run.workspace_id
         self.last_seq = after
         self.finished = False
         self._sending = asyncio.Lock()
+        # Bounded by events waiting (``offer``), not by messages: one message
+        # may carry one event or a burst of thousands.
+        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._waiting_events = 0
+        self._too_slow = False
+        self._last_ping = self._last_live = asyncio.get_running_loop().time()
         await run_hub().join(run.pk, self)
         self._joined = True
         await self.accept()
         async with self._sending:
             await self._send_from_database()
             await self.send_json({"kind": "replayed", "seq": self.last_seq})
-        self._last_ping = self._last_live = asyncio.get_running_loop().time()
-        self._start_ticking(settings.AGENTLOOM_LIVE["catch_up_interval_s"])
+        self._start_background(settings.AGENTLOOM_LIVE["catch_up_interval_s"])
+        self._tasks.append(asyncio.create_task(self._write_forever()))
 
     def _after_param(self) -> int | None:
         values = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("after", ["0"])
-        try:
-            after = int(values[0])
-        except ValueError:
-            return None
-        return after if after >= 0 else None
+        after = strict_int(values[0])
+        return after if after is not None and after >= 0 else None
 
     def _visible_run(self, run_id: Any) -> Run | None:
         return Run.objects.filter(
@@ -174,20 +224,70 @@ class RunEventsConsumer(_AuthenticatedConsumer):
 
     async def disconnect(self, code: int) -> None:
         await super().disconnect(code)
+        await self._leave_hub()
+
+    async def _leave_hub(self) -> None:
         if getattr(self, "_joined", False):
+            self._joined = False
             await run_hub().leave(self.run_id, self)
 
-    async def run_events(self, message: dict[str, Any]) -> None:
-        """A batch of committed events from the publisher, through the hub."""
+    def offer(self, message: dict[str, Any]) -> None:
+        """A batch of committed events from the publisher, via the hub: queued, never awaited.
+
+        A batch is always taken when nothing waits, however large (a burst is
+        not a slow client); beyond that, at most ``AGENTLOOM_WS_SEND_QUEUE``
+        events wait before the socket is given up on.
+        """
+        if self._too_slow:
+            return
         self._last_live = asyncio.get_running_loop().time()
-        async with self._sending:
-            await self._send_events(message["events"])
+        count = len(message["events"])
+        limit = settings.AGENTLOOM_LIVE["send_queue_events"]
+        if self._waiting_events and self._waiting_events + count > limit:
+            self._too_slow = True
+            logger.info("run %s: a socket fell too far behind; closing it", self.run_id)
+            asyncio.get_running_loop().create_task(self._close_too_slow())
+            return
+        self._waiting_events += count
+        self._outbox.put_nowait(message)
+
+    async def _close_too_slow(self) -> None:
+        await self._leave_hub()
+        await self._end(CLOSE_TOO_SLOW)
+
+    async def _write_forever(self) -> None:
+        """Send queued live batches at the client's own pace, within the stall bound.
+
+        The queue bound alone never closes a client that stopped reading once
+        the events stop coming (the run ended): its writer would wait on it,
+        holding the socket and its buffers, for as long as the client lives.
+        """
+        stall_s = settings.AGENTLOOM_LIVE["send_stall_s"]
+        while True:
+            message = await self._outbox.get()
+            self._waiting_events -= len(message["events"])
+            try:
+                async with asyncio.timeout(stall_s), self._sending:
+                    await self._send_events(message["events"])
+            except TimeoutError:
+                self._too_slow = True
+                logger.info("run %s: a socket stopped reading; closing it", self.run_id)
+                await self._close_too_slow()
+                return
+
+    async def reauthorise(self) -> int | None:
+        code = await super().reauthorise()
+        if code is None and not await in_thread_pool(is_member)(
+            self.scope["user"], self.workspace_id
+        ):
+            return CLOSE_NOT_FOUND
+        return code
 
     async def on_tick(self) -> None:
         """Catch up on messages the pub/sub lost, and ping now and then.
 
         While live messages flow, a lost one shows as a jump in ``seq`` and
-        ``run_events`` repairs it; only a socket that heard nothing for an
+        the writer repairs it; only a socket that heard nothing for an
         interval (a lost tail, a Redis restart) reads the database. It reads
         outside the send lock, so live events never wait behind the query.
         """
@@ -216,7 +316,23 @@ class WorkspaceRunsConsumer(_AuthenticatedConsumer):
         for group in self._groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        self._start_ticking(settings.AGENTLOOM_LIVE["ping_interval_s"])
+        self._start_background(settings.AGENTLOOM_LIVE["ping_interval_s"])
+
+    async def reauthorise(self) -> int | None:
+        """Follows membership changes: a workspace left stops reporting, one joined starts."""
+        code = await super().reauthorise()
+        if code is not None:
+            return code
+        now = {
+            workspace_group(w)
+            for w in await in_thread_pool(member_workspace_ids)(self.scope["user"])
+        }
+        for group in set(self._groups) - now:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in now - set(self._groups):
+            await self.channel_layer.group_add(group, self.channel_name)
+        self._groups = list(now)
+        return None
 
     async def run_changed(self, message: dict[str, Any]) -> None:
         await self.send_json({"kind": "run", "run": message["run"]})

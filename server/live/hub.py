@@ -7,8 +7,13 @@ socket waits for the other ninety-nine. The hub receives each message once
 and hands it to every socket of the run in this process at once.
 
 Each socket keeps its own ordering, de-duplication and gap repair
-(``RunEventsConsumer.run_events``); the hub only fans out. A socket joins the
+(``RunEventsConsumer``); the hub only fans out. A socket joins the
 hub before it replays stored events, exactly as it would join a group.
+
+The hub never waits for a socket: it only offers each message to the
+socket's own bounded queue, which the socket's writer task drains at the pace
+of its client. A client that stops reading fills its queue and is closed,
+alone; every other socket of the run goes on at its own pace.
 """
 
 import asyncio
@@ -17,13 +22,14 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
-from server.live.publisher import run_group
+from server.runs.publisher import run_group
 
 logger = logging.getLogger(__name__)
 
 
 class RunSocket(Protocol):
-    async def run_events(self, message: dict[str, Any]) -> None: ...
+    def offer(self, message: dict[str, Any]) -> None:
+        """Take a message without waiting (queue it, or give up on a client too far behind)."""
 
 
 class RunHub:
@@ -62,13 +68,11 @@ class RunHub:
                 logger.warning("run hub could not receive", exc_info=True)
                 await asyncio.sleep(0.5)
                 continue
-            sockets = list(self._sockets.get(message.get("run", ""), ()))
-            results = await asyncio.gather(
-                *(socket.run_events(message) for socket in sockets), return_exceptions=True
-            )
-            for result in results:
-                if isinstance(result, BaseException):
-                    logger.warning("a socket failed to take events: %r", result)
+            for socket in list(self._sockets.get(message.get("run", ""), ())):
+                try:
+                    socket.offer(message)
+                except Exception:
+                    logger.warning("a socket failed to take events", exc_info=True)
 
 
 _hubs: dict[asyncio.AbstractEventLoop, RunHub] = {}

@@ -7,8 +7,21 @@ the exchange's bindings from Redis every time), which would dominate a hop
 between two quick nodes and make a fan-out of a thousand nodes wait a second
 before the first one starts. The message is the one Celery itself builds
 (``as_task_v2``), in the envelope kombu's Redis transport reads; node tasks
-always go straight to their queue's list. Other brokers (the embedded
-in-process one) go through ``send_task``.
+always go straight to their queue's list. Which list is the workspace's shard
+of the task's pool (server/queues.py); the run's workspace comes from
+``pinned``, which every worker has already read for the node that just ran.
+Other brokers (the embedded in-process one) go through ``send_task`` to the
+pool's one queue.
+
+A run's control nodes published together (a fan-out's branches; not http
+nodes, which wait on a remote server) go as batch
+tasks of up to ``BATCH_NODES`` nodes: a delivery costs the Celery parent and
+the pool child a few milliseconds of bookkeeping, several times what a no-op
+node costs, and a batch's nodes are recorded together (group commit,
+services/continuation.py). A batch task leases the nodes it finds free and
+runs them as kept nodes; the rest is as for single tasks (a lost message is
+re-sent per node by the reaper). With eager continuation off there are no
+batches.
 
 The stop signal lives in the cache (Redis when distributed, process memory
 when embedded): a running node polls it between tokens, which is much cheaper
@@ -20,29 +33,98 @@ import base64
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
 
+from server import queues
+from server.celery import app
+from server.runs import pinned
 from server.runs.journal import NodeTask
-from workers.app import app
+from workers.engine.document import CONTROL_TYPES
 
 logger = logging.getLogger(__name__)
 
 EXECUTE_NODE_TASK = "agentloom.execute_node"
+EXECUTE_NODES_TASK = "agentloom.execute_nodes"
+# Nodes per batch task: enough that a delivery's cost is spread thin, few
+# enough that a fan-out's batches spread over the pool and that one runs
+# within the continuation's time slice.
+BATCH_NODES = 25
+ROLLBACK_TASK = "agentloom.roll_back"
 _STOP_KEY = "agentloom:run-stopped:{}"
 _STOP_TTL_S = 24 * 3600
 
 
-def _kombu_redis_message(task: NodeTask) -> str:
+@dataclass(frozen=True)
+class Message:
+    """One task to publish: a node, or a batch of one run's control nodes."""
+
+    name: str
+    args: tuple[Any, ...]
+    run_id: str
+    pool: str
+    countdown_s: float
+
+
+def messages_for(tasks: list[NodeTask]) -> list[Message]:
+    """Each task alone, but a run's control nodes due now, which go in batches."""
+    config = settings.AGENTLOOM_RUNS
+    # A task with no time slice runs one node: a batch would go back node by node.
+    size = (
+        min(BATCH_NODES, config["continuation_max_nodes"]) if config["continuation_slice_s"] else 1
+    )
+    messages: list[Message] = []
+    batchable: dict[str, list[str]] = {}
+    for task in tasks:
+        if size > 1 and not task.countdown_s and _keepable(task):
+            batchable.setdefault(task.run_id, []).append(task.node_id)
+        else:
+            messages.append(
+                Message(
+                    EXECUTE_NODE_TASK,
+                    (task.run_id, task.node_id),
+                    task.run_id,
+                    task.pool,
+                    task.countdown_s,
+                )
+            )
+    for run_id, node_ids in batchable.items():
+        # Batches of even size: a fan-out's last one is not a straggler of one node.
+        n = len(node_ids)
+        count = -(-n // size)
+        for batch in (node_ids[i * n // count : (i + 1) * n // count] for i in range(count)):
+            name, args = (
+                (EXECUTE_NODE_TASK, (run_id, batch[0]))
+                if len(batch) == 1
+                else (EXECUTE_NODES_TASK, (run_id, batch))
+            )
+            messages.append(Message(name, args, run_id, queues.CONTROL, 0.0))
+    return messages
+
+
+def _keepable(task: NodeTask) -> bool:
+    """A control node a worker may run with others (``scheduling.continuable``): not an http one."""
+    if task.pool != queues.CONTROL:
+        return False
+    constants = pinned.run_constants(task.run_id)
+    if constants is None:
+        return False
+    node = pinned.graph_for_version(constants.version_id).nodes.get(task.node_id)
+    return node is not None and node.type in CONTROL_TYPES
+
+
+def _kombu_redis_message(message: Message, queue: str) -> str:
     task_id = str(uuid.uuid4())
     headers, properties, body, _ = app.amqp.as_task_v2(
         task_id,
-        EXECUTE_NODE_TASK,
-        args=(task.run_id, task.node_id),
-        countdown=task.countdown_s or None,
+        message.name,
+        args=message.args,
+        countdown=message.countdown_s or None,
         ignore_result=True,
     )
     encoded_body = base64.b64encode(json.dumps(body).encode()).decode()
@@ -58,39 +140,66 @@ def _kombu_redis_message(task: NodeTask) -> str:
                 "priority": 0,
                 "body_encoding": "base64",
                 "delivery_tag": str(uuid.uuid4()),
-                "delivery_info": {"exchange": task.queue, "routing_key": task.queue},
+                # kombu puts a message back (unacked, worker lost) through
+                # this exchange's binding to the queue.
+                "delivery_info": {"exchange": queue, "routing_key": queue},
             },
         }
     )
 
 
 @cache
-def _redis_broker() -> redis.Redis | None:
-    url = settings.CELERY_BROKER_URL
-    if not url.startswith(("redis://", "rediss://")):
-        return None
+def _redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)
+
+
+def _redis_broker() -> redis.Redis | None:
+    # The client is cached per URL, the choice is not: a test that points the
+    # broker elsewhere for a while must not leave later publishes unsharded.
+    if not queues.sharded():
+        return None
+    return _redis_client(str(settings.CELERY_BROKER_URL))
 
 
 def send_node_tasks(tasks: list[NodeTask]) -> None:
     if not tasks:
         return
+    messages = messages_for(tasks)
     broker = _redis_broker()
     if broker is None:
         with app.producer_or_acquire() as producer:
-            for task in tasks:
+            for message in messages:
                 app.send_task(
-                    EXECUTE_NODE_TASK,
-                    args=[task.run_id, task.node_id],
-                    queue=task.queue,
-                    countdown=task.countdown_s or None,
+                    message.name,
+                    args=list(message.args),
+                    queue=message.pool,
+                    countdown=message.countdown_s or None,
                     producer=producer,
                 )
         return
     pipeline = broker.pipeline(transaction=False)
-    for task in tasks:
-        pipeline.lpush(task.queue, _kombu_redis_message(task))
+    for message in messages:
+        constants = pinned.run_constants(message.run_id)
+        if constants is None:
+            continue  # the run was deleted: its task would find nothing to run
+        queue = queues.shard_for(broker, message.pool, str(constants.workspace_id))
+        pipeline.lpush(queue, _kombu_redis_message(message, queue))
     pipeline.execute()
+
+
+def send_rollback(run_id: str) -> None:
+    """The durable task that sends a run's compensations (services/side_effects.py)."""
+    app.send_task(ROLLBACK_TASK, args=[run_id], queue=queues.MAINTENANCE, ignore_result=True)
+
+
+def broker_problem() -> str | None:
+    """Why the broker cannot take a task right now, or None when it can (for /readyz)."""
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:
+        return f"broker: {exc.__class__.__name__}: {exc}"
+    return None
 
 
 def signal_run_stopped(run_id: str) -> None:

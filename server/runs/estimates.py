@@ -1,4 +1,4 @@
-"""The pre-run estimate of tokens and cost (SPEC §3)."""
+"""The pre-run estimate of tokens and cost (docs/run-semantics.md, "Budgets and estimates")."""
 
 from dataclasses import asdict
 from typing import Any
@@ -6,7 +6,7 @@ from typing import Any
 from server.core.errors import ApiError
 from server.runs.pinned import graph_for_version
 from server.workflows.models import Workflow, WorkflowVersion
-from workers.engine.budget import estimate_run
+from workers.engine.estimate import estimate_run
 from workers.llm.catalog import model_price
 
 

@@ -9,7 +9,7 @@ sends nothing, and a message lost after commit is re-sent by the reaper.
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,29 +20,50 @@ from django.utils import timezone
 
 from server.runs import statements
 from server.runs.models import Run, RunEvent
+from workers.engine.scheduling import EdgeDecision
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class NodeTask:
-    """A node task to publish: ids only, the rest is in the database."""
+    """A node task to publish: ids only, the rest is in the database.
+
+    ``pool`` is the kind of worker it needs (``queues.AGENTS`` or
+    ``queues.CONTROL``); the publisher picks the run's workspace's queue in it.
+    """
 
     run_id: str
     node_id: str
-    queue: str
+    pool: str
     countdown_s: float = 0.0
 
 
 @dataclass
 class RunJournal:
+    """What one transition did: its events, the tasks to send and the effects to run after commit.
+
+    ``after_commit`` is given by the runs services (``services.start``): the
+    effects reach for brokers and start other runs, which these mechanics must
+    not depend on.
+    """
+
     run: Run
+    after_commit: Callable[["RunJournal"], None]
     now: datetime = field(default_factory=timezone.now)
     events: list[RunEvent] = field(default_factory=list)
     tasks: list[NodeTask] = field(default_factory=list)
     stop_signal: bool = False
     freed_slot: bool = False
     run_fields: set[str] = field(default_factory=set)
+    # Eager continuation: given the nodes about to be queued (in queue order),
+    # the ones this worker leases rather than publishes; and the nodes it
+    # leased so, with their attempts, for the worker to take up.
+    keep: Callable[[list[str]], statements.Lease] | None = None
+    kept: dict[str, int] = field(default_factory=dict)
+    # Group commit: while a list, resolved edges wait here to be counted at
+    # their targets together (``readiness.resolve_deferred``).
+    deferred_edges: list[EdgeDecision] | None = None
 
     def emit(self, event_type: str, node_id: str | None = None, /, **data: Any) -> RunEvent:
         event = RunEvent(
@@ -70,31 +91,30 @@ class RunJournal:
             return
         statements.insert_events(self.events)
         statements.update_run(self.run, {"next_seq", *self.run_fields})
-        transaction.on_commit(self._after_commit, robust=True)
+        self.on_commit()
 
-    def _after_commit(self) -> None:
-        # Imported here: they reach for brokers and other services, which the
-        # transaction mechanics must not depend on at import time.
-        from server.live.publisher import publish_run_events
-        from server.runs.dispatch import send_node_tasks, signal_run_stopped
-        from server.runs.services import start_queued_runs
+    def on_commit(self) -> None:
+        """Have the effects run after the commit.
 
-        if self.stop_signal:
-            signal_run_stopped(str(self.run.pk))
-        if self.tasks:
-            send_node_tasks(self.tasks)
-        publish_run_events(self.run, self.events)
-        if self.freed_slot:
-            start_queued_runs(self.run.workspace_id)
+        ``flush`` calls it, and so does a caller that wrote the events and the
+        run itself (a new run's one INSERT, ``statements.insert_new_run``).
+        """
+
+        # A closure, not a partial: Django names a robust callback that raised
+        # by its __qualname__, which a partial lacks (the real error was lost).
+        def run_after_commit() -> None:
+            self.after_commit(self)
+
+        transaction.on_commit(run_after_commit, robust=True)
 
 
 @contextmanager
-def locked_run(run_id: Any) -> Iterator[RunJournal]:
+def locked_run(run_id: Any, after_commit: Callable[[RunJournal], None]) -> Iterator[RunJournal]:
     """A transaction holding the run's row lock; events and run fields are written at the end."""
     with transaction.atomic():
         run = statements.lock_run(run_id)
         if run is None:
             raise Run.DoesNotExist(run_id)
-        journal = RunJournal(run=run)
+        journal = RunJournal(run=run, after_commit=after_commit)
         yield journal
         journal.flush()

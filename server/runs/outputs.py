@@ -1,9 +1,15 @@
-"""Where node outputs live: inline up to the limit, compressed in object storage above it."""
+"""Where node outputs live: inline up to the limit, compressed in object storage above it.
+
+Storage is Django's default storage: S3 (django-storages) when a bucket is set,
+the local filesystem in the embedded default (server/settings.py).
+"""
 
 import gzip
 import hashlib
 import json
+import shutil
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +79,25 @@ def store_output(run_id: Any, node_id: str, attempt: int, value: Any) -> StoredO
 def read_artifact(artifact: Artifact) -> bytes:
     with default_storage.open(artifact.storage_key, "rb") as handle:
         return gzip.decompress(handle.read())
+
+
+def delete_run_files(run_ids: Iterable[Any], keys: Iterable[str]) -> None:
+    """Delete the stored objects of runs whose rows are being deleted.
+
+    Deleting a missing key is no error in either store, so a batch retried
+    after a failure deletes what is left. On the filesystem a run's objects
+    are the folder ``runs/<run_id>/``, removed whole: that also takes the
+    folders themselves, and a file whose row was never written (its writer
+    died in between); an object store has no folders to remove.
+    """
+    for key in keys:
+        default_storage.delete(key)
+    for run_id in run_ids:
+        try:
+            folder = default_storage.path(f"runs/{run_id}")
+        except NotImplementedError:
+            return
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def load_output(inline: Any, artifact_id: Any) -> Any:

@@ -38,19 +38,36 @@ def config_hash(version_id: int, node_id: str) -> str:
 
 @dataclass(frozen=True)
 class RunConstants:
+    workspace_id: uuid.UUID
     version_id: int
     inputs: Any
     resumed_from_id: uuid.UUID | None
 
 
 def run_constants(run_id: Any) -> RunConstants | None:
-    """A run's version, inputs and predecessor, or None if there is no such run."""
-    return _run_constants(str(run_id))
+    """A run's workspace, version, inputs and predecessor, or None if there is no such run."""
+    return _created.get(str(run_id)) or _run_constants(str(run_id))
+
+
+# Runs this process created, whose first tasks it publishes: no need to read them back.
+_CREATED_MAX = 4096
+_created: OrderedDict[str, RunConstants] = OrderedDict()
+
+
+def remember_run_constants(run_id: Any, constants: RunConstants) -> None:
+    """A run's constants as its creator committed them."""
+    _created[str(run_id)] = constants
+    while len(_created) > _CREATED_MAX:
+        _created.popitem(last=False)
 
 
 @lru_cache(maxsize=4096)
 def _run_constants(run_id: str) -> RunConstants | None:
-    row = Run.objects.filter(pk=run_id).values("version_id", "inputs", "resumed_from_id").first()
+    row = (
+        Run.objects.filter(pk=run_id)
+        .values("workspace_id", "version_id", "inputs", "resumed_from_id")
+        .first()
+    )
     return RunConstants(**row) if row else None
 
 

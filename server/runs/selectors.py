@@ -33,7 +33,9 @@ def node_counts(run_ids: list[Any]) -> dict[Any, dict[str, int]]:
 def node_input(
     graph: Graph, node_id: str, sources: Mapping[str, NodeRow], run_inputs: Any
 ) -> dict[str, Any]:
-    """The input object of SPEC §2: the values of the taken incoming edges, plus ``run``.
+    """The node's input object: the values of the taken incoming edges, plus ``run``.
+
+    The input object is described in docs/workflow-document.md.
 
     ``sources`` are the node's succeeded predecessors, as its claim read them.
     """

@@ -2,18 +2,19 @@ from typing import Any
 
 from rest_framework import serializers
 
-from server.runs.models import NodeRun, Run, RunEvent, RunState
+from server.core.numbers import StrictIntegerField
+from server.runs.models import NodeRun, Run, RunEvent, RunState, Trigger
 
 
 class RunCreateSerializer(serializers.Serializer):
     inputs = serializers.DictField(
         child=serializers.JSONField(allow_null=True), required=False, default=dict
     )
-    version = serializers.IntegerField(min_value=1, required=False)
+    version = StrictIntegerField(min_value=1, required=False)
 
 
 class ResumeSerializer(serializers.Serializer):
-    version = serializers.IntegerField(
+    version = StrictIntegerField(
         min_value=1, required=False, help_text="Defaults to the workflow's current version."
     )
 
@@ -22,7 +23,7 @@ class EstimateRequestSerializer(serializers.Serializer):
     inputs = serializers.DictField(
         child=serializers.JSONField(allow_null=True), required=False, default=dict
     )
-    version = serializers.IntegerField(min_value=1, required=False)
+    version = StrictIntegerField(min_value=1, required=False)
 
 
 class RunSerializer(serializers.ModelSerializer):
@@ -49,6 +50,8 @@ class RunSerializer(serializers.ModelSerializer):
             "trigger",
             "triggered_by",
             "resumed_from",
+            "parent_run",
+            "parent_node",
             "max_concurrency",
             "prompt_tokens",
             "completion_tokens",
@@ -68,8 +71,8 @@ class RunSerializer(serializers.ModelSerializer):
 
 class ArtifactRefSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    size = serializers.IntegerField()
-    compressed_size = serializers.IntegerField()
+    size = StrictIntegerField()
+    compressed_size = StrictIntegerField()
     sha256 = serializers.CharField()
 
 
@@ -118,10 +121,11 @@ class RunEventSerializer(serializers.ModelSerializer):
 class RunListFilterSerializer(serializers.Serializer):
     workflow = serializers.UUIDField(required=False)
     state = serializers.ChoiceField(choices=RunState.choices, required=False)
+    trigger = serializers.ChoiceField(choices=Trigger.choices, required=False)
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
 
 
 class EventsQuerySerializer(serializers.Serializer):
-    after = serializers.IntegerField(min_value=0, required=False, default=0)
-    limit = serializers.IntegerField(min_value=1, max_value=5000, required=False, default=1000)
+    after = StrictIntegerField(min_value=0, required=False, default=0)
+    limit = StrictIntegerField(min_value=1, max_value=5000, required=False, default=1000)

@@ -6,7 +6,8 @@ while the run's row lock is held, which every transition of that run waits
 for. These are the same reads and writes as plain SQL. Column names and value
 adaptation come from the models' fields, and the SQL is the subset PostgreSQL
 and SQLite share (UPDATE … FROM, RETURNING, CTE column lists), so the
-embedded default runs exactly this code.
+embedded default runs exactly this code (but for ``lease_node``, whose one
+statement SQLite has to make two).
 """
 
 import json
@@ -16,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from django.db import connection, connections
+from django.db.models.fields import AutoFieldMixin
 
 from server.runs.models import NodeRun, Run, RunEvent
 
@@ -110,6 +112,87 @@ def insert_events(events: list[RunEvent]) -> None:
             )
 
 
+# Bound parameters per statement in PostgreSQL (its wire protocol counts them in 16 bits).
+_MAX_PARAMS = 65535
+
+
+# The columns an INSERT of a new run's rows writes: all but an auto-incremented key.
+_INSERT_FIELDS = {
+    model: tuple(
+        field for field in model._meta.concrete_fields if not isinstance(field, AutoFieldMixin)
+    )
+    for model in (Run, NodeRun, RunEvent)
+}
+
+
+def _insert(model: type[Any], objs: list[Any]) -> tuple[str, list[Any]]:
+    """A multi-row INSERT of these unsaved instances, adapted as the ORM's would be.
+
+    A value already set is written as it is (a new run's ``created_at`` is its
+    clock); an unset one gets its field's ``pre_save`` (``auto_now_add``).
+    """
+    fields = _INSERT_FIELDS[model]
+    params: list[Any] = []
+    for obj in objs:
+        for field in fields:
+            value = getattr(obj, field.attname)
+            if value is None:
+                value = field.pre_save(obj, add=True)
+            params.append(field.get_db_prep_save(value, connection))
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    rows = ", ".join([row] * len(objs))
+    return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES {rows}", params
+
+
+def insert_new_run(run: Run, node_runs: list[NodeRun], events: list[RunEvent]) -> None:
+    """A new run with its node runs and first events, in one statement on PostgreSQL.
+
+    The rows go in as they are: the caller has set the run's state, counters
+    and ``next_seq``, and each node run's state. On PostgreSQL the INSERTs are
+    one statement (data-modifying CTEs; the foreign keys are checked at the
+    commit) unless a very wide workflow has more values than one statement
+    binds; SQLite, which has no INSERT in WITH, runs them one by one.
+    """
+    parts = [_insert(Run, [run])]
+    parts += [_insert(NodeRun, chunk) for chunk in _chunks(node_runs)]
+    parts += [_insert(RunEvent, chunk) for chunk in _chunks(events)]
+    params = [value for _, values in parts for value in values]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(params) <= _MAX_PARAMS:
+            *first, (last, _) = parts
+            ctes = ", ".join(f"i{n} AS ({sql})" for n, (sql, _) in enumerate(first))
+            cursor.execute(f"WITH {ctes} {last}" if ctes else last, params)
+        else:
+            for sql, values in parts:
+                cursor.execute(sql, values)
+    run._state.adding = False
+    run._state.db = connection.alias
+
+
+def admission_counts(workspace_id: Any) -> tuple[int, int]:
+    """The workspace's running and queued runs, as this statement sees them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0) "
+            "FROM runs_run WHERE workspace_id = %s AND state IN ('running', 'queued')",
+            [_prep(Run, "workspace", workspace_id)],
+        )
+        running, queued = cursor.fetchone()
+    return int(running), int(queued)
+
+
+def queued_run_exists(workspace_id: Any) -> bool:
+    """Whether a run of the workspace waits to start (one index probe)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM runs_run WHERE workspace_id = %s AND state = 'queued' LIMIT 1",
+            [_prep(Run, "workspace", workspace_id)],
+        )
+        return cursor.fetchone() is not None
+
+
 def nodes_matching(run_id: Any, claims: list[tuple[str, str, int]]) -> set[str]:
     """Which of these (node id, state, attempt) claims still hold, in one query."""
     if not claims:
@@ -142,45 +225,121 @@ def update_node(
         return bool(cursor.rowcount)
 
 
-def queue_nodes(run_id: Any, node_ids: list[str], now: Any, *, dispatched: bool) -> None:
-    """pending → queued for these nodes; with ``dispatched``, their tasks are being sent."""
+@dataclass(frozen=True)
+class Lease:
+    """Nodes queued now that a worker keeps (eager continuation) instead of publishing them."""
+
+    worker: str
+    node_ids: frozenset[str]
+
+
+NO_LEASE = Lease("", frozenset())
+
+
+def queue_nodes(
+    run_id: Any, node_ids: list[str], now: Any, *, dispatched: bool, lease: Lease = NO_LEASE
+) -> dict[str, int]:
+    """pending → queued for these nodes; with ``dispatched``, their tasks are being sent.
+
+    The nodes in ``lease`` are leased to its worker in the same statement.
+    Returns the new attempt of each node queued.
+    """
     when = _prep(NodeRun, "queued_at", now)
+    attempts: dict[str, int] = {}
     with connection.cursor() as cursor:
         for chunk in _chunks(node_ids):
             placeholders = ", ".join(["%s"] * len(chunk))
+            kept = [node_id for node_id in chunk if node_id in lease.node_ids]
+            kept_placeholders = ", ".join(["%s"] * len(kept)) or "NULL"
             cursor.execute(
                 "UPDATE runs_noderun SET state = 'queued', attempt = attempt + 1, queued_at = %s, "
-                "dispatched_at = %s WHERE run_id = %s AND state = 'pending' "
-                f"AND node_id IN ({placeholders})",
-                [when, when if dispatched else None, _run_id(run_id), *chunk],
+                f"dispatched_at = %s, {_LEASE_IF.format(keep=f'node_id IN ({kept_placeholders})')} "
+                "WHERE run_id = %s AND state = 'pending' "
+                f"AND node_id IN ({placeholders}) RETURNING node_id, attempt",
+                [
+                    when,
+                    when if dispatched else None,
+                    *_lease_params(lease, kept, when),
+                    _run_id(run_id),
+                    *chunk,
+                ],
             )
+            attempts.update((node_id, int(attempt)) for node_id, attempt in cursor.fetchall())
+    return attempts
+
+
+# The lease columns of a node being queued, set when {keep} holds of it.
+_LEASE_IF = (
+    "worker = CASE WHEN {keep} THEN %s ELSE worker END, "
+    "heartbeat_at = CASE WHEN {keep} THEN %s ELSE heartbeat_at END"
+)
+
+
+def _lease_params(lease: Lease, kept: list[str], when: Any) -> list[Any]:
+    return [*kept, lease.worker, *kept, when]
 
 
 # One statement for every target of a step (it replaces an UPDATE and a SELECT
 # per target): count the resolved and taken edges, return the new counters.
+# With ``queue``, a target that becomes ready (no edge unresolved, one taken:
+# ``scheduling.readiness``) is queued and dispatched in the same statement, and
+# leased if kept: three writes of the row become one.
 _COUNT_RESOLVED_EDGES = """
-WITH resolved(node_id, edges, taken) AS (VALUES {values})
+WITH resolved(node_id, edges, taken, keep) AS (VALUES {values})
 UPDATE runs_noderun
 SET unresolved_edges = unresolved_edges - resolved.edges,
-    taken_edges = taken_edges + resolved.taken
+    taken_edges = taken_edges + resolved.taken{queue}
 FROM resolved
 WHERE runs_noderun.run_id = %s AND runs_noderun.node_id = resolved.node_id
   AND runs_noderun.state = 'pending'
-RETURNING runs_noderun.node_id, runs_noderun.unresolved_edges, runs_noderun.taken_edges
+RETURNING runs_noderun.node_id, runs_noderun.unresolved_edges, runs_noderun.taken_edges,
+  runs_noderun.attempt
 """
+_READY = (
+    "runs_noderun.unresolved_edges = resolved.edges "
+    "AND runs_noderun.taken_edges + resolved.taken > 0"
+)
+_QUEUE_IF_READY = f""",
+    state = CASE WHEN {_READY} THEN 'queued' ELSE runs_noderun.state END,
+    attempt = CASE WHEN {_READY} THEN runs_noderun.attempt + 1 ELSE runs_noderun.attempt END,
+    queued_at = CASE WHEN {_READY} THEN %s ELSE runs_noderun.queued_at END,
+    dispatched_at = CASE WHEN {_READY} THEN %s ELSE runs_noderun.dispatched_at END,
+    worker = CASE WHEN {_READY} AND resolved.keep = 1 THEN %s ELSE runs_noderun.worker END,
+    heartbeat_at = CASE WHEN {_READY} AND resolved.keep = 1 THEN %s
+                   ELSE runs_noderun.heartbeat_at END"""
 
 
 def count_resolved_edges(
-    run_id: Any, resolved: Mapping[str, tuple[int, int]]
-) -> list[tuple[str, int, int]]:
-    """Subtract resolved edges (and add taken ones) per pending target; the new counters."""
-    counters: list[tuple[str, int, int]] = []
+    run_id: Any,
+    resolved: Mapping[str, tuple[int, int]],
+    *,
+    queue_at: Any = None,
+    lease: Lease = NO_LEASE,
+) -> list[tuple[str, int, int, int]]:
+    """Subtract resolved edges (and add taken ones) per pending target.
+
+    Returns (node id, unresolved, taken, attempt) per target. With
+    ``queue_at``, the targets that became ready are queued and dispatched at
+    that time (the caller has room for all of them), those in ``lease``
+    leased to its worker.
+    """
+    counters: list[tuple[str, int, int, int]] = []
+    queue = ""
+    queue_params: list[Any] = []
+    if queue_at is not None:
+        when = _prep(NodeRun, "queued_at", queue_at)
+        queue = _QUEUE_IF_READY
+        queue_params = [when, when, lease.worker, when]
     with connection.cursor() as cursor:
         for chunk in _chunks(list(resolved.items())):
-            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
-            params = [v for target, (edges, taken) in chunk for v in (target, edges, taken)]
-            sql = _COUNT_RESOLVED_EDGES.format(values=values)
-            cursor.execute(sql, [*params, _run_id(run_id)])
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            params = [
+                v
+                for target, (edges, taken) in chunk
+                for v in (target, edges, taken, int(target in lease.node_ids))
+            ]
+            sql = _COUNT_RESOLVED_EDGES.format(values=values, queue=queue)
+            cursor.execute(sql, [*params, *queue_params, _run_id(run_id)])
             counters += cursor.fetchall()
     return counters
 
@@ -202,6 +361,47 @@ class NodeRow:
     taken_out: frozenset[str]
     edge_values: dict[str, Any]
 
+    @classmethod
+    def written(
+        cls,
+        node_type: str,
+        attempt: int,
+        output: Any,
+        artifact_id: Any,
+        taken_out: list[str],
+        edge_values: dict[str, Any],
+    ) -> "NodeRow":
+        """The succeeded row a transition just wrote, as a read of it would give it back."""
+        return cls(
+            state="succeeded",
+            attempt=attempt,
+            node_type=node_type,
+            output=json.loads(json.dumps(output)),
+            artifact_id=artifact_id,
+            taken_out=frozenset(taken_out),
+            edge_values=json.loads(json.dumps(edge_values)),
+        )
+
+
+_NODE_ROW_COLUMNS = (
+    "n.node_id, n.state, n.attempt, n.node_type, n.output, "
+    "n.output_artifact_id, n.taken_out, n.edge_values"
+)
+
+
+def _node_row(row: tuple[Any, ...]) -> NodeRow:
+    """A ``NodeRow`` from the values of ``_NODE_ROW_COLUMNS`` but the node id."""
+    state, attempt, node_type, output, artifact_id, taken_out, edge_values = row
+    return NodeRow(
+        state=state,
+        attempt=attempt,
+        node_type=node_type,
+        output=_json(output),
+        artifact_id=artifact_id,
+        taken_out=frozenset(_json(taken_out)),
+        edge_values=_json(edge_values),
+    )
+
 
 def node_rows(run_id: Any, node_ids: Iterable[str]) -> tuple[str | None, dict[str, NodeRow]]:
     """The run's state and these nodes' rows, in one query (the run's state is None if gone)."""
@@ -209,23 +409,100 @@ def node_rows(run_id: Any, node_ids: Iterable[str]) -> tuple[str | None, dict[st
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT r.state, n.node_id, n.state, n.attempt, n.node_type, n.output, "
-            "n.output_artifact_id, n.taken_out, n.edge_values "
+            f"SELECT r.state, {_NODE_ROW_COLUMNS} "
             "FROM runs_noderun n JOIN runs_run r ON r.id = n.run_id "
             f"WHERE n.run_id = %s AND n.node_id IN ({placeholders})",
             [_run_id(run_id), *ids],
         )
         rows = cursor.fetchall()
     run_state = rows[0][0] if rows else None
-    return run_state, {
-        row[1]: NodeRow(
-            state=row[2],
-            attempt=row[3],
-            node_type=row[4],
-            output=_json(row[5]),
-            artifact_id=row[6],
-            taken_out=frozenset(_json(row[7])),
-            edge_values=_json(row[8]),
+    return run_state, {row[1]: _node_row(row[2:]) for row in rows}
+
+
+_LEASE = (
+    "UPDATE runs_noderun SET worker = %s, heartbeat_at = %s "
+    "WHERE run_id = %s AND node_id = %s AND state = 'queued' AND heartbeat_at IS NULL{no_flush} "
+    "RETURNING attempt"
+)
+# The lease need not survive a crash of the database: lost, it lets at most a
+# second delivery compute the node again, and the node's final compare-and-set
+# keeps that from recording anything twice. Waiting for the WAL flush would
+# double the cost of a quick node.
+_NO_FLUSH = " AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL"
+
+
+def lease_node(
+    run_id: Any, node_id: str, worker: str, now: Any, sources: list[str]
+) -> tuple[int, dict[str, NodeRow]] | None:
+    """Lease a queued node nobody holds to ``worker`` and read its ``sources``' rows.
+
+    The lease is the worker's name and a heartbeat; the node stays ``queued``.
+    Returns the node's attempt and the sources' rows, or None if the node is
+    taken or gone. On PostgreSQL one statement does both (the lease in a CTE,
+    committed without waiting for the WAL flush); SQLite, which has no UPDATE
+    in WITH, reads the sources first.
+    """
+    params = [worker, _prep(NodeRun, "heartbeat_at", now), _run_id(run_id), node_id]
+    if connection.vendor != "postgresql":
+        rows = node_rows(run_id, sources)[1] if sources else {}
+        with connection.cursor() as cursor:
+            cursor.execute(_LEASE.format(no_flush=""), params)
+            leased = cursor.fetchone()
+        return None if leased is None else (int(leased[0]), rows)
+    lease = _LEASE.format(no_flush=_NO_FLUSH)
+    # With no sources to read the join matches nothing and the lease row stays.
+    placeholders = ", ".join(["%s"] * len(sources)) or "NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH leased AS ({lease}) SELECT leased.attempt, {_NODE_ROW_COLUMNS} FROM leased "
+            f"LEFT JOIN runs_noderun n ON n.run_id = %s AND n.node_id IN ({placeholders})",
+            [*params, _run_id(run_id), *sources],
         )
-        for row in rows
-    }
+        found = cursor.fetchall()
+    if not found:
+        return None
+    return int(found[0][0]), {row[1]: _node_row(row[2:]) for row in found if row[1] is not None}
+
+
+def lease_nodes(run_id: Any, node_ids: list[str], worker: str, now: Any) -> dict[str, int]:
+    """Lease the queued nodes nobody holds of these to ``worker``; their attempts.
+
+    A batch task's nodes (``dispatch.send_node_tasks``), in one statement: a
+    node another delivery took, or that is no longer queued, is left out.
+    """
+    if not node_ids:
+        return {}
+    no_flush = _NO_FLUSH if connection.vendor == "postgresql" else ""
+    placeholders = ", ".join(["%s"] * len(node_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE runs_noderun SET worker = %s, heartbeat_at = %s "
+            f"WHERE run_id = %s AND node_id IN ({placeholders}) AND state = 'queued' "
+            f"AND heartbeat_at IS NULL{no_flush} RETURNING node_id, attempt",
+            [worker, _prep(NodeRun, "heartbeat_at", now), _run_id(run_id), *node_ids],
+        )
+        return {node_id: int(attempt) for node_id, attempt in cursor.fetchall()}
+
+
+def release_leases(run_id: Any, held: list[tuple[str, int]], worker: str, now: Any) -> list[str]:
+    """Give back ``worker``'s leases on these (node id, attempt); the nodes released.
+
+    They are marked dispatched now: their tasks are about to be published.
+    """
+    if not held:
+        return []
+    rows = ", ".join(["(%s, %s)"] * len(held))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE runs_noderun SET heartbeat_at = NULL, dispatched_at = %s "
+            "WHERE run_id = %s AND worker = %s AND state = 'queued' "
+            f"AND heartbeat_at IS NOT NULL AND (node_id, attempt) IN (VALUES {rows}) "
+            "RETURNING node_id",
+            [
+                _prep(NodeRun, "dispatched_at", now),
+                _run_id(run_id),
+                worker,
+                *(value for claim in held for value in claim),
+            ],
+        )
+        return [row[0] for row in cursor.fetchall()]

@@ -16,7 +16,6 @@ from server.accounts.models import WRITE_ROLES
 from server.accounts.permissions import require_role
 from server.core.downloads import attachment
 from server.core.patterns import UUID
-from server.runs import services
 from server.runs.estimates import estimate_for
 from server.runs.models import Artifact, RunEvent, Trigger
 from server.runs.outputs import read_artifact
@@ -31,11 +30,16 @@ from server.runs.serializers import (
     RunListFilterSerializer,
     RunSerializer,
 )
+from server.runs.services import resume, retention, start, stopping
 from server.workflows.selectors import runnable_workflows
 
 
-def _run_response(run: Any, status_code: int = status.HTTP_200_OK) -> Response:
-    data = RunSerializer(run, context={"node_counts": node_counts([run.pk])}).data
+def _run_response(
+    run: Any, status_code: int = status.HTTP_200_OK, counts: dict[str, int] | None = None
+) -> Response:
+    """The run as the runs list shows it; ``counts``: its nodes' states, if known without a read."""
+    counts = node_counts([run.pk])[run.pk] if counts is None else counts
+    data = RunSerializer(run, context={"node_counts": {run.pk: counts}}).data
     return Response(data, status=status_code)
 
 
@@ -49,14 +53,14 @@ class WorkflowRunsView(APIView):
         serializer = RunCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         by_script = isinstance(request.successful_authenticator, ApiTokenAuthentication)
-        run = services.create_run(
+        new = start.start_run(
             workflow=workflow,
             user=request.user,
             inputs=serializer.validated_data["inputs"],
             version_number=serializer.validated_data.get("version"),
             trigger=Trigger.API if by_script else Trigger.MANUAL,
         )
-        return _run_response(run, status.HTTP_202_ACCEPTED)
+        return _run_response(new.run, status.HTTP_202_ACCEPTED, new.node_counts)
 
 
 class WorkflowEstimateView(APIView):
@@ -90,6 +94,8 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             runs = runs.filter(workflow_id=params["workflow"])
         if "state" in params:
             runs = runs.filter(state=params["state"])
+        if "trigger" in params:
+            runs = runs.filter(trigger=params["trigger"])
         if "created_after" in params:
             runs = runs.filter(created_at__gte=params["created_after"])
         if "created_before" in params:
@@ -118,6 +124,12 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         self._page_ids = [run.pk]
         return Response(self.get_serializer(run).data)
 
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Delete a finished run with its events, node runs and artifacts (409 while it runs)."""
+        retention.delete_run(self._writable_run().pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     def _writable_run(self) -> Any:
         run = self.get_object()
         require_role(self.request.user, run.workspace_id, WRITE_ROLES)
@@ -126,7 +138,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(request=None, responses={202: RunSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        run = services.cancel_run(self._writable_run().pk)
+        run = stopping.cancel_run(self._writable_run().pk)
         return _run_response(run, status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -150,7 +162,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             return Response({"version": version.number, "nodes": plan})
         params = ResumeSerializer(data=request.data or {})
         params.is_valid(raise_exception=True)
-        run = services.resume_run(
+        run = resume.resume_run(
             self._writable_run(),
             user=request.user,
             version_number=params.validated_data.get("version"),

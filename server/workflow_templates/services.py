@@ -4,10 +4,14 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from rest_framework import status
 
 from server.core.errors import ApiError
+from server.core.limits import engine_limits
+from server.core.model_catalog import is_known_model
 from server.workflow_templates.models import Template
 from server.workflow_templates.variables import (
+    TooLarge,
     VariableError,
     check_definitions,
     resolve_values,
@@ -15,7 +19,6 @@ from server.workflow_templates.variables import (
 )
 from server.workflows import services as workflow_services
 from server.workflows.models import Workflow
-from workers.llm.catalog import is_known_model
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 
@@ -59,7 +62,13 @@ def instantiate(
         resolved = resolve_values(template.variables, values, is_known_model)
     except VariableError as exc:
         raise ApiError("invalid_variables", str(exc)) from exc
-    document = substitute(template.document, resolved)
+    limit = engine_limits().max_document_bytes
+    try:
+        document = substitute(template.document, resolved, max_chars=limit)
+    except TooLarge as exc:
+        raise ApiError(
+            "document_too_large", str(exc), status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        ) from exc
     return workflow_services.create_workflow(
         user=user,
         workspace_id=workspace_id,

@@ -120,14 +120,53 @@ def resolve_values(
     return values
 
 
-def substitute(data: Any, values: Mapping[str, Any]) -> Any:
-    """A copy of ``data`` with every variable reference replaced by its value."""
-    if isinstance(data, dict):
-        if len(data) == 1 and isinstance(data.get("$var"), str) and data["$var"] in values:
-            return values[data["$var"]]
-        return {key: substitute(item, values) for key, item in data.items()}
-    if isinstance(data, list):
-        return [substitute(item, values) for item in data]
-    if isinstance(data, str):
-        return _REFERENCE.sub(lambda m: _as_text(values[m[1]]) if m[1] in values else m[0], data)
-    return data
+class TooLarge(ValueError):
+    """The substituted document would be larger than its limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"With these values the document would be larger than {limit:,} characters."
+        )
+
+
+def substitute(data: Any, values: Mapping[str, Any], *, max_chars: int) -> Any:
+    """A copy of ``data`` with every variable reference replaced by its value.
+
+    Counts the characters of the copy as it is made, and raises `TooLarge` as
+    soon as they pass ``max_chars``: a long value referenced many times must
+    not expand into gigabytes before a size check after the fact.
+    """
+    left = [max_chars]
+
+    def spend(chars: int) -> None:
+        left[0] -= chars
+        if left[0] < 0:
+            raise TooLarge(max_chars)
+
+    def text_of(match: re.Match[str]) -> str:
+        name = match[1]
+        text = _as_text(values[name]) if name in values else match[0]
+        spend(len(text) - len(match[0]))
+        return text
+
+    def copy(item: Any) -> Any:
+        if isinstance(item, dict):
+            if len(item) == 1 and isinstance(item.get("$var"), str) and item["$var"] in values:
+                value = values[item["$var"]]
+                spend(len(_as_text(value)))
+                return value
+            copied = {}
+            for key, member in item.items():
+                spend(len(key) + 4)
+                copied[key] = copy(member)
+            return copied
+        if isinstance(item, list):
+            spend(2 + len(item))
+            return [copy(member) for member in item]
+        if isinstance(item, str):
+            spend(len(item) + 2)
+            return _REFERENCE.sub(text_of, item)
+        spend(8)
+        return item
+
+    return copy(data)

@@ -1,6 +1,6 @@
 """Workflows and their immutable version snapshots.
 
-The JSON document (SPEC §2) is the truth. ``name``, ``description``,
+The JSON document (docs/workflow-document.md) is the truth. ``name``, ``description``,
 ``node_count`` and ``problems`` are copies derived from it at save time by
 ``services``, so lists never load or re-validate whole documents.
 """
@@ -22,6 +22,11 @@ class Workflow(models.Model):
     document = models.JSONField()
     node_count = models.PositiveIntegerField(default=0)
     problems = models.JSONField(default=list, blank=True)
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Days its finished runs are kept, then deleted; null: the deployment's default.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -1,9 +1,12 @@
 from typing import Any
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from server.accounts.selectors import workspace_ids_for
+from server.credentials.models import Credential
+from server.credentials.usage import CredentialUser
 from server.workflows.models import Workflow, WorkflowTag
 
 
@@ -36,3 +39,33 @@ def workflow_list(
     if tag:
         workflows = workflows.filter(tags__name=tag)
     return workflows
+
+
+def _names_credential(document: Any, credential_id: str) -> bool:
+    nodes = document.get("nodes") if isinstance(document, dict) else None
+    for node in nodes if isinstance(nodes, list) else []:
+        data = node.get("data") if isinstance(node, dict) else None
+        config = data.get("config") if isinstance(data, dict) else None
+        if isinstance(config, dict) and config.get("credential") == credential_id:
+            return True
+    return False
+
+
+def workflows_naming_credential(credential: Credential) -> list[Workflow]:
+    """The workflows of the credential's workspace whose current version names it."""
+    workflows = Workflow.objects.filter(workspace_id=credential.workspace_id)
+    target = str(credential.pk)
+    if connection.features.supports_json_field_contains:
+        # One indexed containment test in Postgres instead of reading every document.
+        pattern = [{"data": {"config": {"credential": target}}}]
+        return list(workflows.filter(document__nodes__contains=pattern).only("id", "name"))
+    return [
+        workflow
+        for workflow in workflows.only("id", "name", "document")
+        if _names_credential(workflow.document, target)
+    ]
+
+
+def credential_users(credential: Credential, **kwargs: Any) -> list[CredentialUser]:
+    """The answer to the credentials app's ``credential_users`` signal (its usage.py)."""
+    return [CredentialUser(str(w.pk), w.name) for w in workflows_naming_credential(credential)]

@@ -1,7 +1,9 @@
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
+from server.core.numbers import StrictIntegerField
 from server.workflows.models import Workflow, WorkflowVersion
 
 _TAGS = serializers.ListField(
@@ -46,26 +48,42 @@ class WorkflowListSerializer(serializers.ModelSerializer):
 
 class WorkflowSerializer(WorkflowListSerializer):
     class Meta(WorkflowListSerializer.Meta):
-        fields = [*WorkflowListSerializer.Meta.fields, "document", "problems"]
+        fields = [*WorkflowListSerializer.Meta.fields, "document", "problems", "retention_days"]
         read_only_fields = fields
 
 
-class WorkflowCreateSerializer(serializers.Serializer):
+class RetentionDaysField(StrictIntegerField):
+    """Days a workflow's finished runs are kept: 1 to the operator's maximum, or null
+    for the default (the maximum is read per request, as settings may differ by deployment)."""
+
+    def __init__(self) -> None:
+        super().__init__(min_value=1, allow_null=True, required=False)
+
+    def to_internal_value(self, data: Any) -> int:
+        days = super().to_internal_value(data)
+        ceiling = settings.AGENTLOOM_RETENTION["max_days"]
+        if days > ceiling:
+            self.fail("max_value", max_value=ceiling)
+        return days
+
+
+class _WorkflowFields(serializers.Serializer):
+    """What a caller may set on a workflow, when creating it or saving it."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    tags = _TAGS
+    document = DocumentField(required=False)
+    message = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    retention_days = RetentionDaysField()
+
+
+class WorkflowCreateSerializer(_WorkflowFields):
     workspace = serializers.UUIDField(required=False)
-    name = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
-    tags = _TAGS
-    document = DocumentField(required=False)
-    message = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class WorkflowPatchSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
-    name = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
-    tags = _TAGS
-    document = DocumentField(required=False)
-    message = serializers.CharField(max_length=500, required=False, allow_blank=True)
+class WorkflowPatchSerializer(_WorkflowFields):
+    version = StrictIntegerField(min_value=1)
 
 
 class WorkflowPutSerializer(WorkflowPatchSerializer):
@@ -111,7 +129,7 @@ class VersionSerializer(VersionListSerializer):
 
 
 class RestoreSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, help_text="The workflow's current version.")
+    version = StrictIntegerField(min_value=1, help_text="The workflow's current version.")
 
 
 class WorkflowListFilterSerializer(serializers.Serializer):

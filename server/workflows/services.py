@@ -5,17 +5,27 @@ A write names the version it edited. The update is a compare-and-set on
 gets 409 with the current version, so no save silently overwrites another.
 """
 
+import enum
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from server.core.errors import Conflict
-from server.workflows.documents import checked_document, empty_document
+from server.workflows.documents import checked_document
 from server.workflows.models import Workflow, WorkflowTag, WorkflowVersion
+from workers.engine import document as engine_document
+
+
+class _Unchanged(enum.Enum):
+    UNCHANGED = "unchanged"
+
+
+# An edit that leaves a nullable setting as it is (None sets it to null).
+UNCHANGED: Literal[_Unchanged.UNCHANGED] = _Unchanged.UNCHANGED
 
 
 def normalise_tags(tags: Iterable[str]) -> list[str]:
@@ -67,20 +77,20 @@ def create_workflow(
     description: str | None = None,
     tags: Iterable[str] = (),
     message: str = "Created",
+    retention_days: int | None = None,
 ) -> Workflow:
-    document = (
-        dict(document) if document is not None else empty_document(name or "Untitled workflow")
-    )
+    document = dict(document) if document is not None else engine_document.new_document()
     if name is not None:
         document["name"] = name
     if description is not None:
         document["description"] = description
-    problems = checked_document(document)
+    problems = checked_document(document, workspace_id)
     workflow = Workflow.objects.create(
         workspace_id=workspace_id,
         version=1,
         created_by=user,
         updated_by=user,
+        retention_days=retention_days,
         **_derived_fields(document, problems),
     )
     _set_tags(workflow, normalise_tags(tags))
@@ -111,8 +121,13 @@ def update_workflow(
     description: str | None = None,
     tags: Iterable[str] | None = None,
     message: str = "",
+    retention_days: int | _Unchanged | None = UNCHANGED,
 ) -> Workflow:
-    """Apply an edit made against ``expected_version``; a new version if the document changed."""
+    """Apply an edit made against ``expected_version``; a new version if the document changed.
+
+    ``retention_days`` is a setting of the workflow, not of its document: it
+    changes no version.
+    """
     new_document = dict(document) if document is not None else dict(workflow.document)
     if name is not None:
         new_document["name"] = name
@@ -120,8 +135,15 @@ def update_workflow(
         new_document["description"] = description
     document_changed = new_document != workflow.document
     fields: dict[str, Any] = {"updated_by": user, "updated_at": timezone.now()}
+    if retention_days is not UNCHANGED:
+        fields["retention_days"] = retention_days
     if document_changed:
-        fields.update(_derived_fields(new_document, checked_document(new_document)))
+        fields.update(
+            _derived_fields(
+                new_document,
+                checked_document(new_document, workflow.workspace_id, workflow.pk),
+            )
+        )
         fields["version"] = F("version") + 1
     updated = Workflow.objects.filter(pk=workflow.pk, version=expected_version).update(**fields)
     if not updated:

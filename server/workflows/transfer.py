@@ -6,6 +6,7 @@ from typing import Any
 import yaml
 
 from server.core.errors import ApiError
+from server.core.parsers import NonJsonConstant, plain_json_problem, refuse_constant
 
 
 class _DocumentDumper(yaml.SafeDumper):
@@ -45,9 +46,24 @@ def export_document(document: dict[str, Any], fmt: str) -> tuple[str, str]:
 
 
 def parse_document_text(content: str) -> Any:
-    """JSON or YAML text to a document; every parse failure is a 400."""
+    """JSON or YAML text to a plain JSON document; every parse failure is a 400.
+
+    YAML (and Python's JSON reader) accept values no JSON column can hold:
+    NaN, infinities, NUL characters, bytes, sets, keys that are not text.
+    Those are refused here too, rather than failing when the row is written.
+    """
+    document = _parse_text(content)
+    problem = plain_json_problem(document)
+    if problem is not None:
+        raise ApiError("invalid_import", problem[1], reason=problem[0])
+    return document
+
+
+def _parse_text(content: str) -> Any:
     try:
-        return json.loads(content)
+        return json.loads(content, parse_constant=refuse_constant)
+    except NonJsonConstant as exc:
+        raise ApiError("invalid_import", str(exc)) from exc
     except RecursionError as exc:
         raise ApiError("invalid_import", "The document is nested too deeply.") from exc
     except ValueError:

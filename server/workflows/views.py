@@ -1,3 +1,4 @@
+import re
 from typing import Any
 
 from django.db.models import QuerySet
@@ -14,6 +15,7 @@ from server.accounts.models import WRITE_ROLES
 from server.accounts.permissions import WorkspaceRolePermission, require_role, workspace_for_write
 from server.core.downloads import attachment
 from server.core.errors import ApiError
+from server.core.numbers import query_int
 from server.core.pagination import CursorPagination
 from server.workflows import services
 from server.workflows.diff import diff_documents
@@ -41,6 +43,12 @@ def _validated(serializer_class: type, data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+# ASCII digits only: `\d`, str.isdigit() and int() also take "²" or
+# Arabic-Indic digits, and int() fails on the first. Nine digits stay within
+# PostgreSQL's integer.
+VERSION_NUMBER = re.compile("[0-9]{1,9}")
 
 
 class RecentlyUpdatedFirst(CursorPagination):
@@ -85,6 +93,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             description=data.get("description"),
             tags=data.get("tags", ()),
             message=data.get("message") or "Created",
+            retention_days=data.get("retention_days"),
         )
         return self._workflow_response(workflow, status.HTTP_201_CREATED)
 
@@ -100,6 +109,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             description=data.get("description"),
             tags=data.get("tags"),
             message=data.get("message", ""),
+            retention_days=data.get("retention_days", services.UNCHANGED),
         )
         return self._workflow_response(workflow)
 
@@ -120,12 +130,17 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         return Response(WorkflowSerializer(fresh).data, status=status_code)
 
     @extend_schema(request=ValidateRequestSerializer, responses=ValidateResponseSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    @action(detail=True, methods=["post"])
     def validate(self, request: Request, pk: str | None = None) -> Response:
-        """Validate the saved document, or an unsaved one sent by the editor."""
+        """Validate the saved document, or an unsaved one sent by the editor.
+
+        For editors: a validation pass may spend seconds parsing expressions,
+        which a viewer, who cannot save, has no reason to ask for.
+        """
         workflow = self.get_object()
         data = _validated(ValidateRequestSerializer, request.data or {})
-        problems = as_dicts(problems_of(data.get("document", workflow.document)))
+        document = data.get("document", workflow.document)
+        problems = as_dicts(problems_of(document, workflow.workspace_id, workflow.pk))
         return Response({"valid": not has_errors(problems), "problems": problems})
 
     @extend_schema(
@@ -168,7 +183,7 @@ class WorkflowVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = VersionListSerializer
     pagination_class = NewestVersionFirst
     lookup_field = "number"
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = VERSION_NUMBER.pattern
 
     def _workflow(self) -> Workflow:
         return get_object_or_404(workflows_for(self.request.user), pk=self.kwargs["workflow_pk"])
@@ -189,10 +204,14 @@ class WorkflowVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def diff(self, request: Request, workflow_pk: str, number: str) -> Response:
         versions = self.get_queryset()
         after = get_object_or_404(versions, number=number)
-        against = request.query_params.get("against", str(after.number - 1))
-        if not against.isdigit():
-            raise ApiError("invalid_version", "against must be a version number.")
-        before = get_object_or_404(versions, number=int(against))
+        against = query_int(
+            request.query_params,
+            "against",
+            default=after.number - 1,
+            min_value=1,
+            code="invalid_version",
+        )
+        before = get_object_or_404(versions, number=against)
         return Response(
             {
                 "from": before.number,

@@ -2,7 +2,8 @@
 
 schemathesis generates thousands of requests from the schema (wrong types,
 missing fields, odd strings, ids that are not ids) and sends them to the real
-ASGI server; the only check is that none is answered with a server error.
+ASGI server, alone and in stateful sequences; the only check is that none is
+answered with a server error.
 """
 
 import subprocess
@@ -16,29 +17,29 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
 
 
-def test_no_generated_request_gets_a_server_error(asgi, token):
+def _schemathesis(asgi: str, token: str, *, phases: str, max_examples: int, seed: int) -> None:
     result = subprocess.run(
         [
-            SCHEMATHESIS,
-            "run",
-            f"{asgi}/api/schema/",
-            "--url",
-            asgi,
-            "-H",
-            f"Authorization: Token {token}",
-            "--checks",
-            "not_a_server_error",
-            "--phases",
-            "examples,coverage,fuzzing",
-            "--max-examples",
-            "60",
-            "--seed",
-            "20261126",
-            "--request-timeout",
-            "20",
+            SCHEMATHESIS, "run", f"{asgi}/api/schema/", "--url", asgi,
+            "-H", f"Authorization: Token {token}",
+            "--checks", "not_a_server_error",
+            "--phases", phases,
+            "--max-examples", str(max_examples),
+            "--seed", str(seed),
+            "--request-timeout", "20",
         ],
         capture_output=True,
         text=True,
         timeout=600,
-    )
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout[-6000:]
+
+
+def test_no_generated_request_gets_a_server_error(asgi, token):
+    _schemathesis(asgi, token, phases="examples,coverage,fuzzing", max_examples=60, seed=20261126)
+
+
+def test_stateful_schema_fuzzing_finds_no_server_error(asgi, token):
+    """Sequences of calls linked through the schema (create, then read, edit,
+    run, delete what was created), with generated values at every step."""
+    _schemathesis(asgi, token, phases="stateful", max_examples=20, seed=20261205)

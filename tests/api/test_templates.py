@@ -2,7 +2,7 @@ import pytest
 
 from server.workflow_templates.models import Template
 from server.workflow_templates.services import load_builtin_templates
-from server.workflow_templates.variables import substitute
+from server.workflow_templates.variables import TooLarge, substitute
 
 pytestmark = pytest.mark.django_db
 
@@ -153,8 +153,15 @@ def test_loading_built_ins_twice_updates_in_place():
 
 def test_substitute_leaves_unknown_references_and_non_strings():
     data = {"a": "${known} ${unknown}", "b": [1, {"$var": "known"}], "c": {"$var": "unknown"}}
-    assert substitute(data, {"known": 3}) == {
+    assert substitute(data, {"known": 3}, max_chars=1000) == {
         "a": "3 ${unknown}",
         "b": [1, 3],
         "c": {"$var": "unknown"},
     }
+
+
+def test_substitute_stops_as_soon_as_the_copy_is_too_large():
+    data = {"prompt": "${long}" * 1000, "nested": [{"$var": "long"}] * 1000}
+    with pytest.raises(TooLarge):
+        substitute(data, {"long": "x" * 100_000}, max_chars=1_000_000)
+    assert substitute(data, {"long": "x"}, max_chars=1_000_000)["prompt"] == "x" * 1000

@@ -52,9 +52,11 @@ OBJECT_ENDPOINTS = [
     ("patch", "/api/v1/workspaces/{workspace}/", {"name": "renamed"}, "write"),
     ("delete", "/api/v1/workspaces/{workspace}/", None, "write"),
     ("get", "/api/v1/workspaces/{workspace}/members/", None, "read"),
+    # Invitations are the owners': even listing them is a "write" for a viewer.
+    ("get", "/api/v1/workspaces/{workspace}/invitations/", None, "write"),
     (
         "post",
-        "/api/v1/workspaces/{workspace}/members/",
+        "/api/v1/workspaces/{workspace}/invitations/",
         {"username": "owner", "role": "editor"},
         "write",
     ),
@@ -64,7 +66,7 @@ OBJECT_ENDPOINTS = [
     ("put", "/api/v1/workflows/{workflow}/", {"version": 1, "document": chain(2)}, "write"),
     ("patch", "/api/v1/workflows/{workflow}/", {"version": 1, "name": "x"}, "write"),
     ("delete", "/api/v1/workflows/{workflow}/", None, "write"),
-    ("post", "/api/v1/workflows/{workflow}/validate/", {}, "read"),
+    ("post", "/api/v1/workflows/{workflow}/validate/", {}, "write"),
     ("get", "/api/v1/workflows/{workflow}/export/", None, "read"),
     ("get", "/api/v1/workflows/{workflow}/versions/", None, "read"),
     ("get", "/api/v1/workflows/{workflow}/versions/1/", None, "read"),

@@ -4,7 +4,7 @@ its entrypoint, and the Helm chart.
 No Docker engine or helm binary is needed: the files are parsed (PyYAML, a few
 regular expressions) and cross-checked against the code they deploy: the
 environment variables settings.py reads, the entrypoint's subcommands, the
-Celery queues in workers/app.py.
+Celery queues in server/celery.py.
 """
 
 from __future__ import annotations
@@ -373,7 +373,8 @@ def test_the_build_context_holds_what_the_image_needs_and_nothing_private():
         "uv.lock",
         "manage.py",
         "server/settings.py",
-        "workers/app.py",
+        "server/celery.py",
+        "workers/runtime/tasks.py",
         "deploy/entrypoint.sh",
         "frontend/package-lock.json",
         "frontend/src/main.tsx",
@@ -462,13 +463,15 @@ def test_the_entrypoint_runs_any_other_command():
 
 
 def test_every_celery_queue_has_a_worker_subcommand():
-    from workers.app import app
+    from server import queues
+    from server.celery import app
 
-    queues = {queue.name for queue in app.conf.task_queues}
-    assert queues == {"agents", "control"}
     text = ENTRYPOINT.read_text()
-    consumed = set(re.findall(r"worker -Q (\w+)", text))
-    assert consumed == queues
+    pools = re.findall(r"worker -Q (\w+)", text)
+    assert sorted(pools) == sorted(queues.POOLS)
+    # A worker named after a pool reads all of that pool's queues.
+    consumed = set(queues.expand_pools(pools))
+    assert consumed == {queue.name for queue in app.conf.task_queues}
     assert re.search(r"-Q agents\s*\\\s*\n\s*--pool threads", text)
     assert re.search(r"-Q control\s*\\\s*\n\s*--pool prefork", text)
 
@@ -622,10 +625,14 @@ def test_one_deployment_per_process_with_matching_selectors():
         assert container["args"] == [name]
 
 
-def test_beat_is_a_single_pod_replaced_by_recreate():
+def test_beat_runs_two_replicas_behind_the_leader_lease():
+    # Safe because only the lease holder sends (server/runs/scheduler.py); the
+    # rolling update never leaves no beat.
     spec = deployments()["beat"]["spec"]
-    assert spec["replicas"] == 1
-    assert spec["strategy"]["type"] == "Recreate"
+    assert spec["replicas"] == "TEMPLATED"
+    assert values()["beat"]["replicas"] == 2
+    assert spec["strategy"]["type"] == "RollingUpdate"
+    assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
 
 
 def test_the_api_probes_health_and_readiness_with_an_allowed_host():
@@ -683,7 +690,8 @@ def test_workers_have_disruption_budgets_autoscaling_and_time_to_stop():
         assert "enabled" in values()[key]["autoscaling"]
         # With the HPA on, the Deployment must leave `replicas` to it.
         deployment = (TEMPLATES / f"deployment-{component_name}.yaml").read_text()
-        assert f"{{{{- if not .Values.{key}.autoscaling.enabled }}}}\n  replicas:" in deployment
+        unless = f"(or .Values.{key}.autoscaling.enabled .Values.{key}.keda.enabled)"
+        assert f"{{{{- if not {unless} }}}}\n  replicas:" in deployment
     assert values()["workerAgents"]["terminationGracePeriodSeconds"] > DEFAULT_TIMEOUT_S
     for name in ("worker-agents", "worker-control"):
         assert "terminationGracePeriodSeconds" in deployments()[name]["spec"]["template"]["spec"]

@@ -37,7 +37,7 @@ E2E_BASE_URL="$(bash "$HERE/server.sh" start | tail -n 1)"
 export E2E_BASE_URL
 echo "[e2e] server at $E2E_BASE_URL (log: var/e2e/server.log)"
 
-if [[ $# -gt 0 ]]; then specs=("$@"); else specs=(specs/editor.test.mjs specs/run.test.mjs specs/conflict.test.mjs); fi
+if [[ $# -gt 0 ]]; then specs=("$@"); else specs=(specs/*.test.mjs); fi
 status=0
 node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec "${specs[@]}" || status=$?
 

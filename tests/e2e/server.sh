@@ -32,8 +32,12 @@ BASE_URL="http://127.0.0.1:$PORT"
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
 export REDIS_URL="redis://127.0.0.1:6379/$REDIS_DB"
 export SECRET_KEY="${SECRET_KEY:-e2e}"
+export AGENTLOOM_ENCRYPTION_KEYS="${AGENTLOOM_ENCRYPTION_KEYS:-YWdlbnRsb29tLWUyZS0tZW5jcnlwdGlvbi1rZXkhISE=}"
 export ALLOWED_HOSTS="127.0.0.1,localhost"
 export CSRF_TRUSTED_ORIGINS="$BASE_URL,http://localhost:$PORT"
+# The specs' own HTTP receivers listen on loopback (specs/rollback.test.mjs), which the outbound
+# guard refuses unless allowed.
+export AGENTLOOM_EGRESS_ALLOW="${AGENTLOOM_EGRESS_ALLOW:-127.0.0.1}"
 unset DEBUG || true
 
 log() { echo "[server.sh] $*" >&2; }
@@ -97,7 +101,7 @@ start() {
   echo "$BASE_URL" >"$URL_FILE"
 
   local code=""
-  for _ in $(seq 150); do
+  for _ in $(seq 300); do
     if ! running_pid >/dev/null; then
       log "serve exited during start-up:"; tail -n 40 "$LOG_FILE" >&2; return 1
     fi
@@ -106,12 +110,12 @@ start() {
     sleep 0.2
   done
   if [[ "$code" != "200" ]]; then
-    log "not ready after 30 s (readyz: $code):"; tail -n 40 "$LOG_FILE" >&2; stop; return 1
+    log "not ready after 60 s (readyz: $code):"; tail -n 40 "$LOG_FILE" >&2; stop; return 1
   fi
   # Workers: wait until both Celery workers answer a ping, so the first run is not a cold start.
   local pong=""
   for _ in $(seq 20); do
-    pong="$("$PY" -m celery -A workers.app inspect ping --timeout 1 2>/dev/null || true)"
+    pong="$("$PY" -m celery -A server.celery inspect ping --timeout 1 2>/dev/null || true)"
     [[ "$pong" == *"agents@"* && "$pong" == *"control@"* ]] && break
     sleep 0.5
   done

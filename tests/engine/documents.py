@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from tests.support import documents as shared
+
 
 def node(node_id: str, node_type: str, label: str = "", **config: Any) -> dict[str, Any]:
     return {
@@ -16,25 +18,15 @@ def edge(edge_id: str, source: str, target: str, **fields: Any) -> dict[str, Any
     return {"id": edge_id, "source": source, "target": target, **fields}
 
 
+def topic_input() -> dict[str, Any]:
+    return {"topic": {"type": "string", "required": True, "description": ""}}
+
+
 def document(
     nodes: list[dict[str, Any]], edges: list[dict[str, Any]], **overrides: Any
 ) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "schema_version": 1,
-        "name": "Test workflow",
-        "description": "",
-        "settings": {
-            "default_model": "mock/echo",
-            "max_concurrency": 8,
-            "error_policy": "stop",
-            "budget": {"max_total_tokens": None, "max_cost_usd": None, "max_duration_s": 3600},
-        },
-        "inputs": {"topic": {"type": "string", "required": True, "description": ""}},
-        "nodes": nodes,
-        "edges": edges,
-    }
-    doc.update(overrides)
-    return doc
+    """A document with a required `topic` input; `overrides` replace its top-level fields."""
+    return shared.document(nodes, edges, inputs=topic_input()) | overrides
 
 
 def pipeline() -> dict[str, Any]:

@@ -6,8 +6,9 @@ import math
 import pytest
 
 from tests.engine.documents import document, edge, node, pipeline
-from workers.engine.budget import Budget, budget_exceeded, estimate_run
+from workers.engine.budget import Budget, budget_exceeded
 from workers.engine.document import DEFAULT_MAX_TOKENS, Graph
+from workers.engine.estimate import estimate_run
 
 
 def test_from_settings() -> None:

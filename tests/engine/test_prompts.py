@@ -1,5 +1,6 @@
 """The (system, user) messages of an agent node."""
 
+import time
 from typing import Any
 
 import pytest
@@ -118,3 +119,20 @@ def test_a_failing_placeholder_raises_with_its_position() -> None:
     with pytest.raises(ExpressionError) as caught:
         build_messages(graph, "w", {"run": {}}, limits=LIMITS)
     assert caught.value.position == len("Write {{")
+
+
+def test_both_prompts_of_a_node_share_one_expression_budget() -> None:
+    """A 200,000-character prompt of slow placeholders holds a worker for the
+    node's budget at most, not one per-expression timeout per placeholder."""
+    limits = Limits(node_expression_ms=400)
+    placeholder = "{{ $count([1..900000]) }} "
+    doc = pipeline()
+    config = doc["nodes"][1]["data"]["config"]
+    config["system_prompt"] = placeholder * 3
+    config["prompt"] = placeholder * (limits.max_prompt_chars // len(placeholder))
+    graph = Graph.from_document(doc)
+    started = time.monotonic()
+    with pytest.raises(ExpressionError) as caught:
+        build_messages(graph, "researcher-1", {"run": {"topic": "x"}}, limits=limits)
+    assert caught.value.code == "expression_budget_exceeded"
+    assert time.monotonic() - started < 0.4 + 0.5

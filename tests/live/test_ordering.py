@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from server.accounts.services import create_token
 from server.asgi import application
-from server.live.publisher import event_frame, run_group
 from server.runs.models import Run, RunEvent
+from server.runs.publisher import event_frame, run_group
 from server.workflows import services as workflow_services
 from tests.support.documents import chain
 

@@ -1,4 +1,4 @@
-"""The run socket of SPEC §4: replay, then live, in order, once, whatever happens."""
+"""The run socket of docs/events.md: replay, then live, in order, once, whatever happens."""
 
 import asyncio
 import json

@@ -20,7 +20,7 @@ from workers.llm.catalog import (
     model_catalog,
     model_price,
 )
-from workers.llm.mock import MOCK_MODELS
+from workers.llm.mock import MOCK_COST_PER_TOKEN, MOCK_MODELS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,14 +34,15 @@ def _bundled_prices() -> dict[str, Any]:
     return prices
 
 
-def test_mocks_come_first_simulated_free_and_always_available() -> None:
+def test_mocks_come_first_simulated_nominally_priced_and_always_available() -> None:
     catalog = model_catalog({})
 
     mocks = catalog[: len(MOCK_MODELS)]
     assert [m.id for m in mocks] == list(MOCK_MODELS)
     for mock in mocks:
         assert (mock.simulated, mock.available, mock.provider) == (True, True, "mock")
-        assert (mock.input_cost_per_token, mock.output_cost_per_token) == (0.0, 0.0)
+        assert (mock.input_cost_per_token, mock.output_cost_per_token) == MOCK_COST_PER_TOKEN
+        assert (mock.source, mock.reason) == ("builtin", None)
         assert "simulated" in mock.label
 
 
@@ -70,9 +71,14 @@ def test_the_price_of_gpt_4o_mini_is_the_listed_one() -> None:
     assert model_price("gpt-4o-mini") == model_price("openai/gpt-4o-mini")
 
 
-@pytest.mark.parametrize("model_id", ["mock/echo", "mock/nope", "openai/no-such-model", ""])
-def test_mocks_and_unknown_models_cost_nothing(model_id: str) -> None:
+@pytest.mark.parametrize("model_id", ["mock/nope", "openai/no-such-model", ""])
+def test_unknown_models_cost_nothing(model_id: str) -> None:
     assert model_price(model_id) == (0.0, 0.0)
+
+
+def test_mocks_cost_a_nominal_price() -> None:
+    assert model_price("mock/echo") == MOCK_COST_PER_TOKEN
+    assert MOCK_COST_PER_TOKEN[0] > 0
 
 
 def test_availability_follows_the_provider_keys() -> None:

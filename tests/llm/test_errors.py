@@ -1,4 +1,4 @@
-"""litellm's exceptions → ``ModelCallError`` codes (SPEC §3: what is worth a retry)."""
+"""litellm's exceptions → ``ModelCallError`` codes (what is worth a retry)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.llm.helpers import StopSwitch, call, make_request
 from workers.llm.calls import call_model
+from workers.llm.mock import MOCK_COST_PER_TOKEN
 from workers.llm.tokens import estimate_tokens
 from workers.llm.types import ModelCallError, Usage
 
@@ -26,7 +27,10 @@ def test_echo_is_deterministic_and_streams_word_by_word() -> None:
     assert first_deltas == ["Echo: ", "Research ", "the ", "history ", "of ", "looms"]
     assert first.json is None
     assert first.model == "mock/echo"
-    assert first.cost_usd == 0.0
+    input_cost, output_cost = MOCK_COST_PER_TOKEN
+    used = first.usage
+    assert first.cost_usd == used.prompt_tokens * input_cost + used.completion_tokens * output_cost
+    assert first.cost_usd > 0
 
 
 def test_echo_answers_with_the_start_of_a_long_prompt() -> None:

@@ -27,6 +27,10 @@ def audit(event, args):
 
 sys.addaudithook(audit)
 
+# As in every worker: the settings come first, and set litellm's variables.
+import django
+django.setup()
+
 from workers.llm.calls import call_model
 from workers.llm.types import ModelRequest
 
@@ -41,9 +45,10 @@ print(json.dumps({"text": result.text, "hosts": sorted(hosts)}))
 
 
 def test_a_real_call_connects_only_to_the_provider(openai_server: OpenAICompatibleServer) -> None:
-    # Without the settings load_litellm has already put into this process's env:
-    # the child must get them from load_litellm too.
+    # Without the litellm variables settings already put into this process's env:
+    # the child must get them from its own settings.
     env = {key: value for key, value in os.environ.items() if not key.startswith("LITELLM_")}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
     completed = subprocess.run(
         [sys.executable, "-c", _SCRIPT, openai_server.base_url],

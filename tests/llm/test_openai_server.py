@@ -39,3 +39,18 @@ def test_reset_forgets_requests_and_failure_counters(openai_server: OpenAICompat
     assert first.status_code == after_reset.status_code == 500
     assert len(openai_server.requests) == 1
     assert unknown.status_code == 404
+
+
+def test_with_api_keys_a_wrong_key_is_a_401_naming_it_half_masked() -> None:
+    with OpenAICompatibleServer(api_keys={"sk-right-0123456789"}) as server:
+        url = f"{server.base_url}/chat/completions"
+        right = httpx.post(url, json=_CHAT, headers={"Authorization": "Bearer sk-right-0123456789"})
+        wrong = httpx.post(url, json=_CHAT, headers={"Authorization": "Bearer sk-wrong-9876543210"})
+        missing = httpx.post(url, json=_CHAT)
+
+    assert right.status_code == 200
+    assert wrong.status_code == missing.status_code == 401
+    message = wrong.json()["error"]["message"]
+    assert "sk-************3210" in message
+    assert "sk-wrong-9876543210" not in message
+    assert len(server.requests) == 3

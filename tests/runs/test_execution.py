@@ -1,4 +1,7 @@
-"""The scheduler of SPEC §3 end to end: API → Postgres → Redis → a real worker process."""
+"""The scheduler end to end: API → Postgres → Redis → a real worker process.
+
+What it must do is in docs/run-semantics.md.
+"""
 
 import json
 import time

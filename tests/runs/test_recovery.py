@@ -12,14 +12,20 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from server.runs import services
 from server.runs.models import NodeRun, RunEvent
+from server.runs.services import reaper
 from tests.support.documents import agent, document, edge, node
 from tests.support.processes import FAST_RECOVERY, start_worker
 from tests.support.runs import assert_log_is_sound, start_run, wait_for_node, wait_for_run
-from tests.support.services import restart_redis
+from tests.support.services import purge_maintenance_queue, restart_redis
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def _no_reaper_but_ours() -> None:
+    """These tests make the reaper's passes themselves: no leftover reap task may race them."""
+    purge_maintenance_queue()
 
 
 def ten_node_slow_workflow(latency_ms: int = 700) -> dict:
@@ -46,7 +52,7 @@ class Reaper:
 
     def _loop(self, interval: float) -> None:
         while not self._stop.wait(interval):
-            services.reap()
+            reaper.reap()
         connection.close()
 
     def __enter__(self) -> "Reaper":
@@ -106,7 +112,7 @@ def test_the_reaper_requeues_a_node_whose_worker_vanished(api, fast_recovery):
     second = start_worker("replacement", concurrency=4, **FAST_RECOVERY)
     try:
         time.sleep(3.5)
-        report = services.reap()
+        report = reaper.reap()
         assert report.requeued_lost == 1
         run = wait_for_run(run_id, timeout=30)
     finally:
@@ -131,7 +137,7 @@ def test_a_node_that_keeps_losing_its_worker_fails_rather_than_loops(api, fast_r
         wait_for_node(run_id, "slow", "running")
         worker.kill()
         time.sleep(3.5)
-        services.reap()
+        reaper.reap()
         run = wait_for_run(run_id, timeout=10)
     finally:
         worker.stop()

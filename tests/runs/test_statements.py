@@ -4,11 +4,11 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from server.accounts.services import create_workspace
-from server.runs import services
 from server.runs.models import NodeRun, RunEvent
+from server.runs.services import start
 from server.workflows import services as workflow_services
 from tests.support.documents import fan_out
-from workers.node_runner import run_node
+from workers.runtime.node_runner import run_node
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +21,7 @@ def test_a_4998_wide_fan_out_step_is_written_in_chunks(settings):
     workflow = workflow_services.create_workflow(
         user=user, workspace_id=workspace.pk, document=fan_out(4998, expression="1")
     )
-    run = services.create_run(workflow=workflow, user=user, inputs={})
+    run = start.create_run(workflow=workflow, user=user, inputs={})
     run_node(str(run.pk), "input", worker="test")
     assert NodeRun.objects.filter(run=run, state="queued").count() == 4998
     handoffs = RunEvent.objects.filter(run=run, type="edge.handoff").count()

@@ -16,11 +16,22 @@ model             answer
 anything else     ``You said: <last user message>``
 ================  ===============================================================
 
+A request that offers ``tools`` gets tool calls instead, whatever its model
+name: while the last message is not a ``tool`` result, one assistant message
+with every call the first user message plans (``call <tool>(<json>)`` lines, or
+each offered tool once: ``workers.llm.mock_tools.planned_calls``, as
+``mock/tools`` plans them) and ``finish_reason: tool_calls``; after a tool
+result, text quoting the results.
+
 Any other failure (say a 400 whose message means "context window exceeded") is
 scripted: ``server.script(status, body)`` in-process, or over HTTP
 ``POST /_control {"script": [{"status": 400, "body": {...}}]}``. Scripted responses
 are served first, one per request. ``POST /_control {"reset": true}`` forgets
 requests, per-model counters and scripts.
+
+With ``api_keys`` given, a chat request must carry ``Authorization: Bearer <one of
+them>``; any other gets a 401 that names the key half-masked, as OpenAI's does (so
+tests can check that the product scrubs provider messages).
 
 Usage counts whitespace-separated words (prompt: every message; completion: the
 answer), so tests can tell server-reported usage from a client-side estimate.
@@ -37,10 +48,13 @@ import re
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, cast
+
+from workers.llm.mock_tools import answer_with_results, first_user_text, planned_calls
 
 _FAIL_MODEL = re.compile(r"fail-(\d{3})-(\d+)")
 _SLOW_MODEL = re.compile(r"slow-(\d+)")
@@ -55,6 +69,8 @@ class ReceivedRequest:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    # Wall-clock time of arrival, to compare with times the product recorded.
+    at: float = field(default_factory=time.time)
 
 
 @dataclass(frozen=True)
@@ -65,12 +81,16 @@ class _Reply:
     body: dict[str, Any] | None = None  # set for errors and scripted replies
     text: str = ""
     delay_s: float = 0.0
+    tool_calls: list[dict[str, Any]] | None = None
 
 
 class OpenAICompatibleServer:
     """A threaded HTTP server on 127.0.0.1 (port 0 by default: any free port)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, api_keys: Collection[str] | None = None
+    ) -> None:
+        self.api_keys = frozenset(api_keys) if api_keys is not None else None
         self.requests: list[ReceivedRequest] = []
         self._lock = threading.Lock()
         self._calls_per_model: Counter[str] = Counter()
@@ -146,6 +166,8 @@ class OpenAICompatibleServer:
             status, failures = int(failing[1]), int(failing[2])
             if call_number <= failures:
                 return _Reply(status=status, body=_error_body(status, call_number))
+        if body.get("tools"):
+            return _tool_reply(body)
         text = _answer_text(model, _last_user_message(body))
         slow = _SLOW_MODEL.fullmatch(model)
         return _Reply(status=200, text=text, delay_s=int(slow[1]) / 1000 if slow else 0.0)
@@ -206,7 +228,8 @@ class _Handler(BaseHTTPRequestHandler):
                 body=body,
             )
         )
-        reply = self.app._reply_for(body)
+        refused = self._refused_key()
+        reply = refused or self.app._reply_for(body)
         if reply.body is not None:
             self._send_json(reply.status, reply.body)
         elif body.get("stream"):
@@ -215,7 +238,17 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             if self.app._closing.wait(reply.delay_s):
                 return
-            self._send_json(200, _completion(body, reply.text))
+            self._send_json(200, _completion(body, reply))
+
+    def _refused_key(self) -> _Reply | None:
+        if self.app.api_keys is None:
+            return None
+        key = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        if key in self.app.api_keys:
+            return None
+        masked = key[:3] + "*" * max(len(key) - 7, 0) + key[-4:]
+        message = f"Incorrect API key provided: {masked}. You can find your API key elsewhere."
+        return _Reply(status=401, body=_error_body(401, 0, message))
 
     def _stream(self, request: dict[str, Any], reply: _Reply, include_usage: bool) -> None:
         self.send_response(200)
@@ -228,14 +261,23 @@ class _Handler(BaseHTTPRequestHandler):
         pieces = _pieces(reply.text)
         pause = reply.delay_s / max(len(pieces), 1)
         model = str(request.get("model", ""))
+        # The first piece goes at once, as a real server's first token does, and
+        # the pauses come after each piece: a test with a short timeout sees the
+        # stream start however loaded the machine is.
+        if reply.tool_calls:
+            calls = [{"index": index, **call} for index, call in enumerate(reply.tool_calls)]
+            delta = {"role": "assistant", "content": None, "tool_calls": calls}
+            self._send_event(_chunk(model, [{"index": 0, "delta": delta, "finish_reason": None}]))
+            pieces = []
         for index, piece in enumerate(pieces):
-            if self.app._closing.wait(pause):
-                return
             delta = {"role": "assistant", "content": piece} if index == 0 else {"content": piece}
             self._send_event(_chunk(model, [{"index": 0, "delta": delta, "finish_reason": None}]))
-        self._send_event(_chunk(model, [{"index": 0, "delta": {}, "finish_reason": "stop"}]))
+            if self.app._closing.wait(pause):
+                return
+        finish = "tool_calls" if reply.tool_calls else "stop"
+        self._send_event(_chunk(model, [{"index": 0, "delta": {}, "finish_reason": finish}]))
         if include_usage:
-            self._send_event({**_chunk(model, []), "usage": _usage(request, reply.text)})
+            self._send_event({**_chunk(model, []), "usage": _usage(request, _said(reply))})
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
 
@@ -265,6 +307,31 @@ def _content_text(content: Any) -> str:
     if isinstance(content, list):
         return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return str(content or "")
+
+
+def _tool_reply(body: dict[str, Any]) -> _Reply:
+    messages = [m for m in body.get("messages", []) if isinstance(m, dict)]
+    if messages and messages[-1].get("role") == "tool":
+        return _Reply(status=200, text=answer_with_results(messages))
+    plan = planned_calls(first_user_text(messages), body.get("tools") or [])
+    calls = [
+        {
+            "id": f"call_{index + 1}",
+            "type": "function",
+            "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+        }
+        for index, call in enumerate(plan)
+    ]
+    if not calls:
+        return _Reply(status=200, text=answer_with_results(messages))
+    return _Reply(status=200, tool_calls=calls)
+
+
+def _said(reply: _Reply) -> str:
+    """What usage counts as the completion: the text, or the calls' arguments."""
+    if reply.tool_calls:
+        return " ".join(call["function"]["arguments"] for call in reply.tool_calls)
+    return reply.text
 
 
 def _answer_text(model: str, user_message: str) -> str:
@@ -303,7 +370,10 @@ def _chunk(model: str, choices: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _completion(request: dict[str, Any], text: str) -> dict[str, Any]:
+def _completion(request: dict[str, Any], reply: _Reply) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+    if reply.tool_calls:
+        message = {"role": "assistant", "content": None, "tool_calls": reply.tool_calls}
     return {
         "id": "chatcmpl-local",
         "object": "chat.completion",
@@ -312,11 +382,11 @@ def _completion(request: dict[str, Any], text: str) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
+                "message": message,
+                "finish_reason": "tool_calls" if reply.tool_calls else "stop",
             }
         ],
-        "usage": _usage(request, text),
+        "usage": _usage(request, _said(reply)),
     }
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from server.core.management.commands.serve import worker_command
+from server.site.management.commands.serve import worker_command
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = Path(os.environ.get("AGENTLOOM_VAR_DIR", "/tmp/agentloom-tests")) / "logs"
@@ -130,26 +130,34 @@ def start_worker(
     return worker
 
 
-def start_asgi(*, workers: int = 1, **env: str) -> tuple[ManagedProcess, str]:
+# Runs uvicorn on a listening socket with a small, fixed send buffer: sockets
+# accepted from it inherit the size, so a client that stops reading blocks the
+# server's writes after kilobytes rather than after the megabytes Linux would
+# otherwise grow the buffer to.
+_SMALL_SEND_BUFFER = """
+import os, socket, sys
+port, size, args = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+listener.bind(("127.0.0.1", port))
+listener.listen(128)
+os.set_inheritable(listener.fileno(), True)
+os.execv(sys.executable, [sys.executable, "-m", "uvicorn", *args, "--fd", str(listener.fileno())])
+"""
+
+
+def start_asgi(
+    *, workers: int = 1, log_level: str = "warning", send_buffer_bytes: int = 0, **env: str
+) -> tuple[ManagedProcess, str]:
     port = free_port()
-    server = ManagedProcess(
-        "asgi",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "server.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--workers",
-            str(workers),
-        ],
-        process_env(**env),
-    )
+    options = ["server.asgi:application", "--log-level", log_level, "--workers", str(workers)]
+    if send_buffer_bytes:
+        args = [sys.executable, "-c", _SMALL_SEND_BUFFER, str(port), str(send_buffer_bytes)]
+        args += options
+    else:
+        args = [sys.executable, "-m", "uvicorn", *options]
+        args += ["--host", "127.0.0.1", "--port", str(port)]
+    server = ManagedProcess("asgi", args, process_env(**env))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:

@@ -14,3 +14,32 @@ def restart_redis() -> None:
     )
     time.sleep(0.3)
     subprocess.run(["bash", "deploy/local/ensure-services.sh"], check=True, cwd=ROOT)
+
+
+def purge_maintenance_queue() -> None:
+    """Drop the reap tasks a stopped beat left queued.
+
+    They stay valid for a minute (their ``expires``); a worker of a later test
+    reads the maintenance queue too, and would run reaper passes of its own
+    alongside the ones that test makes.
+    """
+    from server.celery import app
+    from server.queues import MAINTENANCE
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(MAINTENANCE)
+
+
+def purge_task_queues() -> None:
+    """Drop every task left queued by earlier tests (node shards and maintenance).
+
+    For a test that counts what its own worker receives: a run of an earlier
+    test whose worker stopped leaves its tasks in the broker, and they would be
+    delivered (and counted) here.
+    """
+    from server.celery import app
+    from server.queues import all_queues
+
+    with app.connection_for_write() as connection:
+        for name in all_queues():
+            connection.default_channel.queue_purge(name)

@@ -1,4 +1,4 @@
-"""The workflow document (SPEC §2): node types, presets, handles and a typed graph.
+"""The workflow document (docs/workflow-document.md): node types, presets, a typed graph.
 
 `Graph` is built once from a document that passed validation without
 structural problems, then answers the questions the scheduler, the prompt
@@ -17,14 +17,19 @@ from workers.engine.retry import RetryPolicy
 
 AgentType = Literal["researcher", "coder", "reviewer", "coordinator"]
 ControlType = Literal["input", "transformer", "output"]
-NodeType = AgentType | ControlType
+ToolType = Literal["http"]
+# Control flow (SPEC §12): nodes that wait, holding no worker, for a person or for child runs.
+FlowType = Literal["approval", "workflow", "map"]
+NodeType = AgentType | ControlType | ToolType | FlowType
 ErrorPolicy = Literal["stop", "continue", "fallback"]
 ResponseFormat = Literal["text", "json"]
 JsonKind = Literal["string", "number", "integer", "boolean", "object", "any"]
 
 AGENT_TYPES: tuple[AgentType, ...] = ("researcher", "coder", "reviewer", "coordinator")
 CONTROL_TYPES: tuple[ControlType, ...] = ("input", "transformer", "output")
-NODE_TYPES: tuple[NodeType, ...] = AGENT_TYPES + CONTROL_TYPES
+TOOL_TYPES: tuple[ToolType, ...] = ("http",)
+FLOW_TYPES: tuple[FlowType, ...] = ("approval", "workflow", "map")
+NODE_TYPES: tuple[NodeType, ...] = AGENT_TYPES + CONTROL_TYPES + TOOL_TYPES + FLOW_TYPES
 ERROR_POLICIES: tuple[ErrorPolicy, ...] = ("stop", "continue", "fallback")
 RESPONSE_FORMATS: tuple[ResponseFormat, ...] = ("text", "json")
 INPUT_TYPES = ("string", "number", "boolean", "object", "array")
@@ -38,8 +43,17 @@ TARGET_HANDLE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 # The input object's key for the run inputs; no edge may deliver under it.
 RUN_KEY = "run"
 
+# The version of the document format this engine reads and writes.
+SCHEMA_VERSION = 1
+
 DEFAULT_MAX_TOKENS = 1024
 DEFAULT_TIMEOUT_S = 300.0
+DEFAULT_STREAM = True
+# What a new workflow starts with: a model that needs no provider, and an hour
+# for its runs (the deployment's own cap, AGENTLOOM_MAX_RUN_DURATION_S, is longer).
+NEW_DOCUMENT_NAME = "Untitled workflow"
+NEW_DOCUMENT_MODEL = "mock/echo"
+NEW_DOCUMENT_MAX_DURATION_S = 3600
 
 # The config keys each node type understands, with their JSON type (null is
 # always allowed and means "the default"). Other keys are allowed and kept: an
@@ -63,6 +77,44 @@ CONFIG_FIELDS: Mapping[NodeType, Mapping[str, JsonKind]] = {
     "transformer": {"expression": "string", **_ERROR_HANDLING_FIELDS},
     "output": {"expression": "string", **_ERROR_HANDLING_FIELDS},
     "input": {},
+    "http": {
+        "method": "string",
+        "url": "string",
+        "headers": "object",
+        "query": "object",
+        "body": "string",
+        "credential": "string",
+        "timeout_s": "number",
+        "retry": "object",
+        "response_format": "string",
+        "side_effect": "string",
+        "idempotency_key": "string",
+        "compensation": "object",
+        **_ERROR_HANDLING_FIELDS,
+    },
+    "approval": {
+        "message": "string",
+        "approvers": "any",
+        "timeout_s": "number",
+        "on_timeout": "string",
+        **_ERROR_HANDLING_FIELDS,
+    },
+    "workflow": {
+        "workflow": "string",
+        "version": "integer",
+        "inputs": "string",
+        "repeat_until": "string",
+        "max_iterations": "integer",
+        **_ERROR_HANDLING_FIELDS,
+    },
+    "map": {
+        "items": "string",
+        "workflow": "string",
+        "version": "integer",
+        "max_parallel": "integer",
+        "on_item_error": "string",
+        **_ERROR_HANDLING_FIELDS,
+    },
 }
 
 COORDINATOR_ANSWER_FORMAT = '{"route": ["<label>", ...], "reason": "<one sentence>"}'
@@ -70,11 +122,16 @@ COORDINATOR_ANSWER_FORMAT = '{"route": ["<label>", ...], "reason": "<one sentenc
 
 @dataclass(frozen=True)
 class AgentPreset:
-    """What makes one agent type differ from another: its defaults."""
+    """What makes one agent type differ from another: its defaults.
+
+    ``prompt`` is only what a new node of the type starts with on the canvas; at
+    run time an absent prompt still means none (the node's input is the prompt).
+    """
 
     temperature: float
     system_prompt: str
     response_format: ResponseFormat = "text"
+    prompt: str = ""
 
 
 AGENT_PRESETS: Mapping[AgentType, AgentPreset] = {
@@ -84,6 +141,7 @@ AGENT_PRESETS: Mapping[AgentType, AgentPreset] = {
             "You are a thorough researcher. Gather the relevant facts, say where "
             "each comes from, and separate what is known from what is uncertain."
         ),
+        prompt="Research {{ $.run.topic }}",
     ),
     "coder": AgentPreset(
         temperature=0.2,
@@ -218,6 +276,29 @@ class AgentConfig:
     extra: Mapping[str, Any]
 
 
+def new_document(name: str = NEW_DOCUMENT_NAME, description: str = "") -> dict[str, Any]:
+    """The document of a new, empty workflow: every setting at its default."""
+    defaults = Settings()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": name,
+        "description": description,
+        "settings": {
+            "default_model": NEW_DOCUMENT_MODEL,
+            "max_concurrency": defaults.max_concurrency,
+            "error_policy": defaults.error_policy,
+            "budget": {
+                "max_total_tokens": defaults.budget.max_total_tokens,
+                "max_cost_usd": defaults.budget.max_cost_usd,
+                "max_duration_s": NEW_DOCUMENT_MAX_DURATION_S,
+            },
+        },
+        "inputs": {},
+        "nodes": [],
+        "edges": [],
+    }
+
+
 class Graph:
     """A workflow document's nodes and edges, indexed for the engine.
 
@@ -318,7 +399,7 @@ class Graph:
             prompt=blank_to_none(config.get("prompt")),
             max_tokens=int(given("max_tokens", DEFAULT_MAX_TOKENS)),
             timeout_s=float(given("timeout_s", DEFAULT_TIMEOUT_S)),
-            stream=bool(given("stream", True)),
+            stream=bool(given("stream", DEFAULT_STREAM)),
             response_format=given("response_format", preset.response_format),
             retry=RetryPolicy.from_config(config.get("retry")),
             on_error=self.on_error(node_id),

@@ -24,53 +24,46 @@ jsonata-python 0.7.1, and what this module does about it:
   failure becomes an `ExpressionError`.
 * Results may be jsonata's own list subclasses; they are copied into plain
   JSON values so callers can serialise, hash and mutate them safely.
+* A per-call timeout does not bound a request or a node run that evaluates
+  many expressions (a prompt of 60 slow placeholders took 60 timeouts), and
+  it cannot stop one C-level allocation. So every parse and evaluation made
+  for one request or one node run draws from one `ExpressionBudget`, and the
+  operations that allocate by their arguments check their result size first
+  (`jsonata_guards`).
 """
 
 from __future__ import annotations
 
 import copy
+import enum
 import json
 import math
 import re
-from collections.abc import Mapping
-from functools import lru_cache
-from typing import Any, Literal
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from typing import Any, Generic, TypeVar
 
 from jsonata import Functions, JException, Jsonata, Utils
 
 from workers.engine.deadline import DeadlineExceeded, call_with_deadline
+from workers.engine.expression_budget import ExpressionBudget, ExpressionError
+from workers.engine.jsonata_guards import GuardedJsonata, OutputTooLarge
 from workers.engine.limits import Limits
 
-ExpressionErrorCode = Literal[
-    "expression_syntax",
-    "expression_runtime",
-    "expression_timeout",
-    "expression_depth",
-    "expression_too_long",
-    "expression_input_too_large",
+__all__ = [
+    "SIMPLE_PATH",
+    "ExpressionBudget",
+    "ExpressionError",
+    "check_syntax",
+    "clear_caches",
+    "evaluate",
+    "evaluate_condition",
+    "placeholders",
+    "render_template",
+    "scan_placeholders",
+    "syntax_shape",
 ]
-
-
-class ExpressionError(Exception):
-    """A JSONata expression could not be parsed or evaluated.
-
-    `position` is a character offset into the expression (into the template,
-    for errors from `render_template` and `placeholders`), when known.
-    """
-
-    def __init__(
-        self, code: ExpressionErrorCode, message: str, position: int | None = None
-    ) -> None:
-        super().__init__(message if position is None else f"{message} (at position {position})")
-        self.code: ExpressionErrorCode = code
-        self.message = message
-        self.position = position
-
-    def shifted(self, offset: int) -> ExpressionError:
-        """The same error with its position moved by `offset` characters."""
-        position = offset if self.position is None else offset + self.position
-        return ExpressionError(self.code, self.message, position)
-
 
 # Syntax fast path. A document holds thousands of placeholders and edge
 # expressions, and compiling one costs 70 to 285 µs; most are plain paths such as
@@ -110,43 +103,58 @@ def syntax_shape(text: str) -> str | None:
     return text.translate(_DIGITS_ALIKE)
 
 
-def check_syntax(text: str, *, limits: Limits) -> ExpressionError | None:
+def check_syntax(
+    text: str, *, limits: Limits, budget: ExpressionBudget | None = None
+) -> ExpressionError | None:
     """The reason `text` is not a usable JSONata expression, or None.
 
-    Returns the error rather than raising it: the validator collects them.
+    Returns the error rather than raising it: the validator collects them. A
+    parse that runs out of time is a syntax problem ("too complex to parse"),
+    cached like any other; one cut short by `budget` is reported as
+    `expression_budget_exceeded` and not cached.
     """
     too_long = _length_error(text, limits)
     if too_long is not None:
         return too_long
     if SIMPLE_PATH.fullmatch(text):
         return None
+    budget = budget or ExpressionBudget.per_call(limits)
     shape = syntax_shape(text)
     try:
-        if (
-            shape is not None
-            and _cached_syntax_problem(shape, limits.expression_timeout_ms) is None
-        ):
+        if shape is not None and _syntax_outcome(shape, limits, budget) is None:
             return None
         # Invalid: check the text itself for the exact message.
-        problem = _cached_syntax_problem(text, limits.expression_timeout_ms)
-    except ExpressionError as slow:
-        return ExpressionError("expression_syntax", slow.message)
-    return None if problem is None else ExpressionError("expression_syntax", *problem)
+        outcome = _syntax_outcome(text, limits, budget)
+    except ExpressionError as exhausted:
+        return exhausted
+    return None if outcome is None else ExpressionError("expression_syntax", *outcome)
 
 
 def evaluate(
-    text: str, data: Any, *, limits: Limits, bindings: Mapping[str, Any] | None = None
+    text: str,
+    data: Any,
+    *,
+    limits: Limits,
+    budget: ExpressionBudget | None = None,
+    bindings: Mapping[str, Any] | None = None,
 ) -> Any:
     """Evaluate `text` against `data`; the result as a plain JSON value.
 
     `bindings` become `$name` variables and, like `data`, must be JSON values.
-    Undefined results are None.
+    Undefined results are None. Without a `budget` the call has the
+    per-expression limits only.
     """
-    return _to_json(_evaluate_raw(text, data, limits, bindings))
+    budget = budget or ExpressionBudget.per_call(limits)
+    return _to_json(_evaluate_raw(text, data, limits, budget, bindings), budget)
 
 
 def evaluate_condition(
-    text: str, data: Any, *, limits: Limits, bindings: Mapping[str, Any] | None = None
+    text: str,
+    data: Any,
+    *,
+    limits: Limits,
+    budget: ExpressionBudget | None = None,
+    bindings: Mapping[str, Any] | None = None,
 ) -> bool:
     """Evaluate `text` as a condition.
 
@@ -156,13 +164,14 @@ def evaluate_condition(
     true when any of its members is. A condition that refers to a missing
     field is therefore false rather than an error.
     """
-    return bool(Functions.to_boolean(_evaluate_raw(text, data, limits, bindings)))
+    budget = budget or ExpressionBudget.per_call(limits)
+    return bool(Functions.to_boolean(_evaluate_raw(text, data, limits, budget, bindings)))
 
 
 def clear_caches() -> None:
     """Forget cached syntax checks and compiled expressions (for benchmarks)."""
-    _cached_syntax_problem.cache_clear()
-    _compiled.cache_clear()
+    _syntax_outcomes.clear()
+    _compiled_expressions.clear()
 
 
 def _length_error(text: str, limits: Limits) -> ExpressionError | None:
@@ -175,37 +184,112 @@ def _length_error(text: str, limits: Limits) -> ExpressionError | None:
     )
 
 
-@lru_cache(maxsize=16384)
-def _cached_syntax_problem(text: str, timeout_ms: int) -> tuple[str, int | None] | None:
-    # Caches (message, position) rather than the exception, so no caller's
-    # traceback is kept alive by the cache. A parse that ran out of time is
-    # raised, not cached: the time depends on the machine's load.
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class _Missing(enum.Enum):
+    """What `_Lru.get` returns for a key it does not hold (None is a value)."""
+
+    MISSING = enum.auto()
+
+
+class _Lru(Generic[K, V]):
+    """A small thread-safe LRU map (functools.lru_cache cannot store a
+    failure without raising it, nor take a per-call timeout)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | _Missing:
+        with self._lock:
+            if key not in self._items:
+                return _Missing.MISSING
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+# (message, position) of a parse failure, or None for a valid expression;
+# keyed by (text, expression_timeout_ms). Failures include parses that ran out
+# of the per-expression time: re-parsing them on every request is exactly the
+# cost an attacker wants us to pay.
+_syntax_outcomes: _Lru[tuple[str, int], tuple[str, int | None] | None] = _Lru(16384)
+_compiled_expressions: _Lru[tuple[str, int], GuardedJsonata] = _Lru(1024)
+
+
+def _syntax_outcome(
+    text: str, limits: Limits, budget: ExpressionBudget
+) -> tuple[str, int | None] | None:
+    key = (text, limits.expression_timeout_ms)
+    known = _syntax_outcomes.get(key)
+    if not isinstance(known, _Missing):
+        return known
     try:
-        _parse(text, timeout_ms)
+        # Not kept compiled: a validation pass checks thousands of expressions,
+        # which would push the ones runs evaluate out of that smaller cache.
+        _parse_within(text, limits, budget)
     except ExpressionError as error:
-        if error.code != "expression_syntax":
+        if error.code == "expression_budget_exceeded":
             raise
         return error.message, error.position
     return None
 
 
-@lru_cache(maxsize=1024)
-def _compiled(text: str, timeout_ms: int) -> Jsonata:
-    return _parse(text, timeout_ms)
+def _compiled(text: str, limits: Limits, budget: ExpressionBudget) -> GuardedJsonata:
+    key = (text, limits.expression_timeout_ms)
+    compiled = _compiled_expressions.get(key)
+    if not isinstance(compiled, _Missing):
+        return compiled
+    known = _syntax_outcomes.get(key)
+    if not isinstance(known, _Missing) and known is not None:
+        raise ExpressionError("expression_syntax", *known)
+    compiled = _parse_within(text, limits, budget)
+    _compiled_expressions.put(key, compiled)
+    return compiled
 
 
-def _parse(text: str, timeout_ms: int) -> Jsonata:
+def _parse_within(text: str, limits: Limits, budget: ExpressionBudget) -> GuardedJsonata:
+    """Parse `text` in the time `budget` allows; remember the outcome unless the
+    budget, not the per-expression timeout, cut the parse short."""
+    seconds, budget_bound = budget.allowance(limits)
+    key = (text, limits.expression_timeout_ms)
+    try:
+        compiled = _parse(text, seconds)
+    except ExpressionError as error:
+        if error.code == "expression_timeout" and budget_bound:
+            raise budget.exhausted() from None
+        _syntax_outcomes.put(key, (error.message, error.position))
+        raise
+    _syntax_outcomes.put(key, None)
+    return compiled
+
+
+def _parse(text: str, seconds: float) -> GuardedJsonata:
     # The parser is quadratic on long paths (a 10,000-character `a.b.b…` took
     # 0.7 s) and recursive on nesting, so parsing is bounded like evaluation.
     try:
-        return call_with_deadline(lambda: Jsonata(text), timeout_ms / 1000)
+        return call_with_deadline(lambda: GuardedJsonata(text), seconds)
     except JException as error:
         raise ExpressionError(
             "expression_syntax", _jsonata_message(error), _position(error)
         ) from None
     except DeadlineExceeded:
         raise ExpressionError(
-            "expression_timeout", f"expression is too complex to parse within {timeout_ms} ms"
+            "expression_timeout",
+            f"expression is too complex to parse within {round(seconds * 1000)} ms",
         ) from None
     except RecursionError:
         raise ExpressionError("expression_syntax", "expression is nested too deeply") from None
@@ -217,27 +301,43 @@ def _parse(text: str, timeout_ms: int) -> Jsonata:
         ) from error
 
 
-def _evaluate_raw(text: str, data: Any, limits: Limits, bindings: Mapping[str, Any] | None) -> Any:
+def _evaluate_raw(
+    text: str,
+    data: Any,
+    limits: Limits,
+    budget: ExpressionBudget,
+    bindings: Mapping[str, Any] | None,
+) -> Any:
     too_long = _length_error(text, limits)
     if too_long is not None:
         raise too_long
     _check_input_size(data, bindings, limits)
-    instance = copy.copy(_compiled(text, limits.expression_timeout_ms))
+    compiled = _compiled(text, limits, budget)
+    seconds, budget_bound = budget.allowance(limits)
+    instance = copy.copy(compiled)
+    instance.start(max_chars=budget.max_result_bytes, max_items=limits.max_expression_items)
     frame = Jsonata.Frame(None)
-    frame.set_runtime_bounds(limits.expression_timeout_ms, limits.expression_max_depth)
+    frame.set_runtime_bounds(math.ceil(seconds * 1000), limits.expression_max_depth)
     for name, value in (bindings or {}).items():
         frame.bind(name, value)
     Jsonata.CURRENT.jsonata = instance
+    out_of_time = budget.exhausted() if budget_bound else _timeout(limits)
     try:
-        return call_with_deadline(
-            lambda: instance.evaluate(data, frame), limits.expression_timeout_ms / 1000
-        )
+        return call_with_deadline(lambda: instance.evaluate(data, frame), seconds)
     except DeadlineExceeded:
-        raise _timeout(limits) from None
+        raise out_of_time from None
+    except OutputTooLarge as error:
+        raise ExpressionError("expression_output_too_large", str(error)) from None
     except JException as error:
+        if error.error == "D1012":
+            raise out_of_time from None
         raise _runtime_error(error, limits) from None
     except RecursionError:
         raise _too_deep(limits) from None
+    except MemoryError:
+        raise ExpressionError(
+            "expression_output_too_large", "evaluation ran out of memory"
+        ) from None
     except Exception as error:
         raise ExpressionError(
             "expression_runtime", f"evaluation failed ({type(error).__name__}: {error})"
@@ -262,8 +362,6 @@ def _check_input_size(data: Any, bindings: Mapping[str, Any] | None, limits: Lim
 
 
 def _runtime_error(error: JException, limits: Limits) -> ExpressionError:
-    if error.error == "D1012":
-        return _timeout(limits)
     if error.error == "D1011":
         return _too_deep(limits)
     return ExpressionError("expression_runtime", _jsonata_message(error), _position(error))
@@ -294,24 +392,46 @@ def _position(error: JException) -> int | None:
     return location if isinstance(location, int) and location >= 0 else None
 
 
-def _to_json(value: Any) -> Any:
+def _to_json(value: Any, budget: ExpressionBudget) -> Any:
+    size = [0]
     try:
-        return _copy_json(value)
+        result = _copy_json(value, size, budget.max_result_bytes)
     except RecursionError:
         raise ExpressionError("expression_depth", "the result is nested too deeply") from None
+    budget.check_result_size(size[0])
+    return result
 
 
-def _copy_json(value: Any) -> Any:
-    if value is None or isinstance(value, str | bool | int):
+def _copy_json(value: Any, size: list[int], limit: int) -> Any:
+    # `size` counts roughly the result's JSON length (characters, separators
+    # ignored), so that copying stops as soon as the result is too large.
+    if size[0] > limit:
+        raise ExpressionError(
+            "expression_output_too_large", f"the result is larger than {limit:,} bytes"
+        )
+    if value is None or isinstance(value, bool):
+        size[0] += 5
+        return value
+    if isinstance(value, str):
+        size[0] += len(value) + 2
+        return value
+    if isinstance(value, int):
+        size[0] += 8
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ExpressionError("expression_runtime", f"the result contains {value}, not JSON")
+        size[0] += 8
         return value
     if isinstance(value, dict):
-        return {str(key): _copy_json(item) for key, item in value.items()}
+        copied = {}
+        for key, item in value.items():
+            size[0] += len(str(key)) + 3
+            copied[str(key)] = _copy_json(item, size, limit)
+        return copied
     if isinstance(value, list):
-        return [_copy_json(item) for item in value]
+        size[0] += 2
+        return [_copy_json(item, size, limit) for item in value]
     what = "function" if Utils.is_function(value) or Functions.is_lambda(value) else "value"
     raise ExpressionError(
         "expression_runtime",
@@ -369,21 +489,29 @@ def scan_placeholders(template: str) -> tuple[list[tuple[str, int]], ExpressionE
     return found, None
 
 
-def render_template(template: str, data: Any, *, limits: Limits) -> str:
+def render_template(
+    template: str, data: Any, *, limits: Limits, budget: ExpressionBudget | None = None
+) -> str:
     """Replace every placeholder with its value evaluated against `data`.
 
     Strings are inserted as they are, undefined and null as nothing, anything
-    else as compact JSON. Errors carry their position in the template.
+    else as compact JSON. Errors carry their position in the template. All the
+    placeholders share `budget` (each its own per-call limits without one),
+    and the rendered text counts as one result against its size limit.
     """
+    budget = budget or ExpressionBudget.per_call(limits)
     parts = []
+    size = 0
     copied_up_to = 0
     for text, start in placeholders(template):
         parts.append(template[copied_up_to : start - 2])
         try:
-            value = evaluate(text, data, limits=limits)
+            value = evaluate(text, data, limits=limits, budget=budget)
         except ExpressionError as error:
             raise error.shifted(start) from None
         parts.append(_as_text(value))
+        size += len(parts[-2]) + len(parts[-1])
+        budget.check_result_size(size, "the rendered text")
         copied_up_to = start + len(text) + 2
     parts.append(template[copied_up_to:])
     return "".join(parts)

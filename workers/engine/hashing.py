@@ -1,4 +1,4 @@
-"""Canonical hashes that decide what a resumed run may reuse (SPEC §3: "Resume").
+"""Canonical hashes that decide what a resumed run may reuse (docs/run-semantics.md, "Resume").
 
 A node keeps its earlier output only when both its config hash and its input
 hash match the earlier attempt, so each hash must change whenever the output

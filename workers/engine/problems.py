@@ -46,7 +46,20 @@ missing_required               a value needed to run is absent (a
 out_of_range                   a number is outside its allowed range
 invalid_value                  a string is not one of the allowed values
 expression_syntax              a JSONata expression does not parse
+expression_budget_exceeded     the validation pass ran out of parse time
+                               (`Limits.validation_parse_ms`) before it
+                               could check this expression
 unknown_model                  the model is not one this deployment offers
+model_unavailable              the model's provider has no credential in the
+                               workflow's workspace and no operator key
+credential_not_found           an agent names a credential that is not one
+                               of the workflow's workspace
+credential_mismatch            an agent's credential is for another provider
+                               than its model's
+invalid_model_name             a model name for a credential that serves any
+                               name is not one a server can be asked for
+tools_unsupported              an agent offers tools but its model cannot
+                               call tools (no function calling)
 =============================  ==============================================
 
 Warnings — worth a look, never blocking:
@@ -59,6 +72,8 @@ no_input_node                  the workflow has no `input` node
 no_output_node                 the workflow has no `output` node
 unlabeled_route                a coordinator's outgoing edge has no label, so
                                the coordinator can never route to it
+approval_outlives_budget       an approval's `timeout_s` is longer than the
+                               run's duration budget, which counts its wait
 =============================  ==============================================
 """
 
@@ -93,7 +108,13 @@ ERROR_CODES: frozenset[str] = STRUCTURAL_CODES | {
     "out_of_range",
     "invalid_value",
     "expression_syntax",
+    "expression_budget_exceeded",
     "unknown_model",
+    "model_unavailable",
+    "credential_not_found",
+    "credential_mismatch",
+    "invalid_model_name",
+    "tools_unsupported",
 }
 
 WARNING_CODES: frozenset[str] = frozenset(
@@ -103,6 +124,7 @@ WARNING_CODES: frozenset[str] = frozenset(
         "no_input_node",
         "no_output_node",
         "unlabeled_route",
+        "approval_outlives_budget",
     }
 )
 
@@ -121,7 +143,7 @@ class Problem:
     position: int | None = None
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON form of SPEC §2; absent details are left out, not null."""
+        """The API's JSON form (docs/workflow-document.md); absent details left out, not null."""
         result: dict[str, object] = {}
         for attribute in fields(self):
             value = getattr(self, attribute.name)

@@ -1,18 +1,23 @@
-"""The messages an agent node sends to its model (SPEC §2: `prompt`)."""
+"""The messages an agent node sends to its model (docs/workflow-document.md, "What a node sees")."""
 
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from workers.engine.document import COORDINATOR_ANSWER_FORMAT, RUN_KEY, Edge, Graph
-from workers.engine.expressions import render_template
+from workers.engine.expressions import ExpressionBudget, render_template
 from workers.engine.limits import Limits
 
 NO_INPUT = "(no input)"
 
 
 def build_messages(
-    graph: Graph, node_id: str, node_input: Mapping[str, Any], *, limits: Limits
+    graph: Graph,
+    node_id: str,
+    node_input: Mapping[str, Any],
+    *,
+    limits: Limits,
+    budget: ExpressionBudget | None = None,
 ) -> tuple[str, str]:
     """The (system, user) messages of an agent node for its input object.
 
@@ -21,14 +26,18 @@ def build_messages(
     the model cannot route to edges it does not know about. Without a prompt,
     the user message is every input under a heading naming where it came from.
     Raises ExpressionError when a placeholder fails.
+
+    All the placeholders of both prompts draw from `budget`: the node run's,
+    shared with its edges' conditions and transforms, or a fresh per-node one.
     """
+    budget = budget or ExpressionBudget.for_node(limits)
     config = graph.agent_config(node_id)
     data = dict(node_input)
-    system = render_template(config.system_prompt, data, limits=limits)
+    system = render_template(config.system_prompt, data, limits=limits, budget=budget)
     if graph.nodes[node_id].type == "coordinator":
         system = f"{system}\n\n{_routing_instructions(graph, node_id)}".lstrip()
     if config.prompt is not None:
-        user = render_template(config.prompt, data, limits=limits)
+        user = render_template(config.prompt, data, limits=limits, budget=budget)
     else:
         user = _inputs_as_text(graph, node_id, node_input)
     return system, user

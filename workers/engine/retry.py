@@ -1,4 +1,4 @@
-"""Retry policy and backoff maths (SPEC §3: "Backoff with jitter, capped")."""
+"""Retry policy and backoff maths (docs/run-semantics.md, "Errors"): capped backoff with jitter."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""Readiness dispatch decisions (SPEC §3).
+"""Readiness dispatch decisions (docs/run-semantics.md, "Readiness").
 
 The database holds the run's state and makes every transition with a
 compare-and-set; these functions only decide: which outgoing edges a finished
@@ -7,14 +7,21 @@ object is, and what a control node outputs. They are pure, so a duplicate
 task delivery that recomputes a decision gets the same answer.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Literal
 
 from workers.engine import graph_algorithms
-from workers.engine.document import RUN_KEY, Edge, Graph, blank_to_none
-from workers.engine.expressions import ExpressionError, evaluate, evaluate_condition
+from workers.engine.approval import decision_labels
+from workers.engine.document import CONTROL_TYPES, RUN_KEY, Edge, Graph, blank_to_none
+from workers.engine.expressions import (
+    ExpressionBudget,
+    ExpressionError,
+    evaluate,
+    evaluate_condition,
+)
 from workers.engine.limits import Limits
 
 Readiness = Literal["wait", "ready", "skip"]
@@ -32,29 +39,37 @@ class EdgeDecision:
 
 
 def decide_outgoing(
-    graph: Graph, node_id: str, output: Any, *, limits: Limits
+    graph: Graph,
+    node_id: str,
+    output: Any,
+    *,
+    limits: Limits,
+    budget: ExpressionBudget | None = None,
 ) -> list[EdgeDecision]:
     """Resolve every edge leaving a node that has just succeeded with `output`.
 
     An edge is taken when (for a coordinator) its label is in the route the
-    coordinator chose and its `condition`, evaluated against `output`, is
-    true. The value crossing it is `output`, or its `transform` of `output`.
+    coordinator chose, (for an approval) its label follows the decision, and
+    its `condition`, evaluated against `output`, is true. The value crossing
+    it is `output`, or its `transform` of `output`.
     Raises ExpressionError naming the edge when a condition or transform
-    fails; the caller fails the node.
+    fails; the caller fails the node. All of them draw from `budget`: the
+    node run's, or a fresh per-node one.
     """
-    route = _route(output) if graph.nodes[node_id].type == "coordinator" else None
+    budget = budget or ExpressionBudget.for_node(limits)
+    route = _labels_taken(graph.nodes[node_id].type, output)
     decisions = []
     for edge in graph.out_edges(node_id):
         taken = route is None or _label_key(edge.label) in route
         if taken and edge.condition is not None:
             with _blame(edge, "condition"):
-                taken = evaluate_condition(edge.condition, output, limits=limits)
+                taken = evaluate_condition(edge.condition, output, limits=limits, budget=budget)
         value = None
         if taken:
             value = output
             if edge.transform is not None:
                 with _blame(edge, "transform"):
-                    value = evaluate(edge.transform, output, limits=limits)
+                    value = evaluate(edge.transform, output, limits=limits, budget=budget)
         decisions.append(EdgeDecision(edge.id, edge.source, edge.target, taken, value))
     return decisions
 
@@ -68,6 +83,15 @@ def _blame(edge: Edge, what: str) -> Iterator[None]:
         raise ExpressionError(
             error.code, f"{what} of edge {edge.id!r}: {error.message}", error.position
         ) from None
+
+
+def _labels_taken(node_type: str, output: Any) -> frozenset[str] | None:
+    """The labels of the edges a routing node's output takes; None if labels do not route."""
+    if node_type == "coordinator":
+        return _route(output)
+    if node_type == "approval":
+        return decision_labels(output)
+    return None
 
 
 def _route(output: Any) -> frozenset[str]:
@@ -104,6 +128,20 @@ def readiness(unresolved_edges: int, taken_edges: int) -> Readiness:
     return "ready" if taken_edges else "skip"
 
 
+def continuable(graph: Graph, ready: Iterable[str], room: int) -> list[str]:
+    """The nodes of `ready` a worker may run itself after the node it ran, at most `room`.
+
+    Those are the control nodes, in the order given: they compute in
+    microseconds to milliseconds, less than a trip through the broker costs.
+    An agent waits seconds on a model, an http node on a remote server: each
+    goes through the broker, so a slow one never holds up the kept nodes.
+    """
+    if room <= 0:
+        return []
+    kept = (node_id for node_id in ready if graph.nodes[node_id].type in CONTROL_TYPES)
+    return list(islice(kept, room))
+
+
 def build_node_input(
     graph: Graph,
     node_id: str,
@@ -135,23 +173,30 @@ def build_node_input(
 
 
 def node_output_for_control(
-    graph: Graph, node_id: str, node_input: Mapping[str, Any], *, limits: Limits
+    graph: Graph,
+    node_id: str,
+    node_input: Mapping[str, Any],
+    *,
+    limits: Limits,
+    budget: ExpressionBudget | None = None,
 ) -> Any:
     """The output of an `input`, `transformer` or `output` node.
 
     An input node outputs the run inputs; a transformer its expression over
     its input object; an output node its optional expression over the input
-    object, or else the input object without `run`.
+    object, or else the input object without `run`. The expression draws from
+    `budget`: the node run's, or a fresh per-node one.
     """
+    budget = budget or ExpressionBudget.for_node(limits)
     node = graph.nodes[node_id]
     if node.type == "input":
         return dict(node_input.get(RUN_KEY) or {})
     if node.type == "transformer":
-        return evaluate(node.config["expression"], dict(node_input), limits=limits)
+        return evaluate(node.config["expression"], dict(node_input), limits=limits, budget=budget)
     if node.type == "output":
         expression = blank_to_none(node.config.get("expression"))
         if expression is not None:
-            return evaluate(expression, dict(node_input), limits=limits)
+            return evaluate(expression, dict(node_input), limits=limits, budget=budget)
         return {key: value for key, value in node_input.items() if key != RUN_KEY}
     raise ValueError(f"node {node_id!r} is an agent ({node.type}); it needs a model call")
 

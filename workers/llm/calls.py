@@ -4,7 +4,7 @@ It routes ``mock/*`` to the offline models and everything else through litellm, 
 gives both the same contract: deltas in order, cancellation between chunks (and
 every ~50 ms while waiting), one wall-clock limit over the whole call, JSON parsing,
 usage and cost. Every failure is a ``ModelCallError`` whose ``retryable`` flag
-decides the caller's retry (SPEC §3); nothing here retries.
+decides the caller's retry (docs/run-semantics.md); nothing here retries.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from workers.llm.guard import CallGuard
 from workers.llm.json_answer import parse_json_answer
-from workers.llm.mock import answers_json, is_mock_model, run_mock
+from workers.llm.mock import answers_json, is_mock_model, mock_cost_usd, run_mock
 from workers.llm.provider import litellm_cost_usd, load_litellm, run_litellm
 from workers.llm.types import AnswerChunks, ModelCallError, ModelRequest, ModelResult, Usage
 
@@ -45,7 +45,7 @@ def call_model(
         json=answer_json,
         model=request.model,
         usage=usage,
-        cost_usd=0.0 if simulated else litellm_cost_usd(request.model, usage),
+        cost_usd=mock_cost_usd(usage) if simulated else litellm_cost_usd(request.model, usage),
     )
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workers.llm.mock import MOCK_MODELS
+from workers.llm.mock import MOCK_COST_PER_TOKEN, MOCK_MODELS, MOCK_TOOLS_MODEL, is_mock_model
 
 PRICE_FILE = "model_prices_and_context_window_backup.json"
 
@@ -26,7 +25,7 @@ PRICE_FILE = "model_prices_and_context_window_backup.json"
 OPENAI_BASE_ENV = "AGENTLOOM_OPENAI_API_BASE"
 OPENAI_MODELS_ENV = "AGENTLOOM_OPENAI_MODELS"  # comma list of names to offer from it
 
-# The env var that makes a provider usable (litellm reads the same names).
+# The variable that makes a provider usable (litellm reads the same names).
 PROVIDER_ENV = {
     "openai": "OPENAI_API_KEY",
     "anthropic": "ANTHROPIC_API_KEY",
@@ -55,7 +54,16 @@ CURATED_MODELS: tuple[tuple[str, str], ...] = (
     ("ollama/llama3.1", "Llama 3.1 on Ollama"),
 )
 
+# Every variable the catalog looks at. settings.py reads them from the environment
+# and the callers pass them in: this layer reads no environment of its own.
+PROVIDER_SETTINGS = (OPENAI_BASE_ENV, OPENAI_MODELS_ENV, *PROVIDER_ENV.values())
+
 SELF_HOSTED_PROVIDER = "openai-compatible"
+
+# Where the key of a usable model comes from (the ``source`` of the models/ API).
+BUILTIN = "builtin"
+CREDENTIAL = "credential"
+ENVIRONMENT = "environment"
 
 
 @dataclass(frozen=True)
@@ -67,38 +75,63 @@ class ModelInfo:
     input_cost_per_token: float
     output_cost_per_token: float
     max_tokens: int | None  # most output tokens per call; None when nobody says
-    available: bool  # usable right now with this deployment's configuration
+    available: bool  # usable right now in the workspace (or with the operator's keys)
+    source: str | None  # BUILTIN, CREDENTIAL or ENVIRONMENT when available
+    reason: str | None  # why not, when unavailable
 
 
-def model_catalog(env: Mapping[str, str] = os.environ) -> list[ModelInfo]:
-    """Mocks first, then self-hosted models, then the curated list."""
+def environment_providers(env: Mapping[str, str]) -> frozenset[str]:
+    """The providers the operator configured: a key (ollama: its base), or the self-hosted base."""
+    providers = {provider for provider, variable in PROVIDER_ENV.items() if env.get(variable)}
+    if env.get(OPENAI_BASE_ENV):
+        providers.add("openai")
+    return frozenset(providers)
+
+
+def model_catalog(
+    env: Mapping[str, str], sources: Mapping[str, str] | None = None
+) -> list[ModelInfo]:
+    """Mocks first, then self-hosted models, then the curated list.
+
+    ``env`` holds the ``PROVIDER_SETTINGS`` values in force (settings'
+    ``AGENTLOOM_MODEL_PROVIDERS``). ``sources`` maps every provider usable in a
+    workspace to where its key comes from (``CREDENTIAL`` or ``ENVIRONMENT``);
+    without it, the operator's keys alone. A model of another provider is
+    listed as unavailable, with the reason.
+    """
+    if sources is None:
+        sources = dict.fromkeys(environment_providers(env), ENVIRONMENT)
+    input_cost, output_cost = MOCK_COST_PER_TOKEN
     entries = [
         ModelInfo(
             id=mock.id,
             provider="mock",
             label=f"{mock.label} (simulated)",
             simulated=True,
-            input_cost_per_token=0.0,
-            output_cost_per_token=0.0,
+            input_cost_per_token=input_cost,
+            output_cost_per_token=output_cost,
             max_tokens=None,
             available=True,
+            source=BUILTIN,
+            reason=None,
         )
         for mock in MOCK_MODELS.values()
     ]
+    # Called as openai/<name>: a workspace's own OpenAI credential takes precedence.
+    self_hosted_source = sources.get("openai", ENVIRONMENT)
     entries += [
-        _priced(f"openai/{name}", SELF_HOSTED_PROVIDER, f"{name} (self-hosted)", available=True)
+        _priced(f"openai/{name}", SELF_HOSTED_PROVIDER, f"{name} (self-hosted)", self_hosted_source)
         for name in _self_hosted_names(env)
     ]
     listed = {entry.id for entry in entries}
     for model_id, label in CURATED_MODELS:
         provider = model_id.partition("/")[0]
         if model_id not in listed:
-            available = _provider_configured(provider, env)
-            entries.append(_priced(model_id, provider, label, available=available))
+            entries.append(_priced(model_id, provider, label, sources.get(provider)))
     return entries
 
 
-def is_known_model(model_id: str, env: Mapping[str, str] = os.environ) -> bool:
+def is_known_model(model_id: str, env: Mapping[str, str]) -> bool:
     """Whether a node may name ``model_id`` (validation's "unknown model").
 
     This covers the whole catalog: curated models are all in the price list, and
@@ -110,13 +143,31 @@ def is_known_model(model_id: str, env: Mapping[str, str] = os.environ) -> bool:
     return provider == "openai" and bool(name) and bool(env.get(OPENAI_BASE_ENV))
 
 
+def supports_tools(model_id: str, env: Mapping[str, str]) -> bool:
+    """Whether ``model_id`` can be offered tools (validation's ``tools_unsupported``).
+
+    Of the mocks, ``mock/tools`` alone; a listed model as the price list says (the
+    ``supports_function_calling`` flag that ``litellm.supports_function_calling``
+    reads, here without litellm's import); a self-hosted OpenAI-compatible model
+    is assumed to, as the test server, vLLM and Ollama do.
+    """
+    if is_mock_model(model_id):
+        return model_id == MOCK_TOOLS_MODEL
+    entry = _price_entry(model_id)
+    if entry is not None:
+        return entry.get("supports_function_calling") is True
+    return is_known_model(model_id, env)
+
+
 def model_price(model_id: str) -> tuple[float, float]:
-    """(input, output) USD per token; 0 for mocks and for models with no known price."""
+    """(input, output) USD per token; the nominal price for mocks, 0 for models with no price."""
+    if model_id in MOCK_MODELS:
+        return MOCK_COST_PER_TOKEN
     entry = _price_entry(model_id) or {}
     return (_cost(entry, "input_cost_per_token"), _cost(entry, "output_cost_per_token"))
 
 
-def _priced(model_id: str, provider: str, label: str, *, available: bool) -> ModelInfo:
+def _priced(model_id: str, provider: str, label: str, source: str | None) -> ModelInfo:
     entry = _price_entry(model_id) or {}
     max_tokens = entry.get("max_output_tokens", entry.get("max_tokens"))
     input_cost, output_cost = model_price(model_id)
@@ -128,14 +179,12 @@ def _priced(model_id: str, provider: str, label: str, *, available: bool) -> Mod
         input_cost_per_token=input_cost,
         output_cost_per_token=output_cost,
         max_tokens=max_tokens if isinstance(max_tokens, int) else None,
-        available=available,
+        available=source is not None,
+        source=source,
+        reason=None
+        if source is not None
+        else f"no {provider} credential in this workspace, and the operator set no key for it",
     )
-
-
-def _provider_configured(provider: str, env: Mapping[str, str]) -> bool:
-    if provider == "openai" and env.get(OPENAI_BASE_ENV):
-        return True
-    return bool(env.get(PROVIDER_ENV.get(provider, "")))
 
 
 def _self_hosted_names(env: Mapping[str, str]) -> list[str]:

@@ -1,4 +1,6 @@
-"""Classify litellm's exceptions into ``ModelCallError`` codes (SPEC §3 retry policy).
+"""Classify litellm's exceptions into ``ModelCallError`` codes (which are retryable).
+
+What is worth a retry is said in docs/run-semantics.md, "Errors".
 
 Matching is by class name along the exception's MRO, most specific class first.
 litellm's exceptions subclass the OpenAI SDK's ones of the same names, so this also
@@ -12,6 +14,7 @@ decides, because then no HTTP response came back and the outer status is made up
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from workers.llm.types import ErrorCode, ModelCallError
@@ -32,6 +35,9 @@ ERROR_CODE_BY_CLASS: dict[str, ErrorCode] = {
     "PermissionDeniedError": "auth",
     "BadRequestError": "bad_request",
     "UnprocessableEntityError": "bad_request",
+    # The outbound guard's (server.egress), raised inside the SDK's connection attempt.
+    "EgressRefused": "egress_refused",
+    "EgressUnreachable": "connection",
 }
 
 ERROR_CODE_BY_STATUS: dict[int, ErrorCode] = {
@@ -45,6 +51,8 @@ ERROR_CODE_BY_STATUS: dict[int, ErrorCode] = {
     429: "rate_limited",
 }
 
+_MASKED_KEY = re.compile(r"\S*\*{4,}\S*")
+
 # The codes of a call that got no HTTP response at all.
 _NO_RESPONSE: tuple[ErrorCode, ...] = ("timeout", "connection")
 
@@ -52,6 +60,8 @@ _NO_RESPONSE: tuple[ErrorCode, ...] = ("timeout", "connection")
 def classify_provider_error(exc: BaseException) -> ModelCallError:
     message = str(exc) or type(exc).__name__
     codes = [_code_by_class(link) for link in _chain(exc)]
+    if "egress_refused" in codes:  # the guard decided; the SDK's wrapping says nothing more
+        return ModelCallError("egress_refused", message)
     # litellm reports a refused connection as a 500 "Connection error." caused by
     # the SDK's APIConnectionError.
     if no_response := next((code for code in codes if code in _NO_RESPONSE), None):
@@ -60,6 +70,14 @@ def classify_provider_error(exc: BaseException) -> ModelCallError:
     if codes[0] is not None:
         return ModelCallError(codes[0], message, status=status)
     return error_for_status(status, message)
+
+
+def scrub(message: str, secret: str | None) -> str:
+    """``message`` without the key, whole or in the half-masked form providers echo."""
+    if secret:
+        message = message.replace(secret, "[key]")
+    # "sk-****…abcd": a provider naming the key it refused.
+    return _MASKED_KEY.sub("[key]", message)
 
 
 def error_for_status(status: int | None, message: str) -> ModelCallError:

@@ -1,7 +1,7 @@
 """Wall-clock limit and cancellation for one model call.
 
-SPEC §3 wants a cancelled run to stop within 2 s and a node's ``timeout_s`` to bound
-the whole call, streaming included. Neither a provider's per-read timeout nor a
+A cancelled run must stop within 2 s (docs/run-semantics.md), and a node's
+``timeout_s`` bounds the whole call, streaming included. Neither a provider's per-read timeout nor a
 between-chunks check alone gives that (a model may think for a minute before its
 first token), so every wait in a call goes through a ``CallGuard``: it waits in
 short slices and checks the deadline and ``should_stop`` after each.
@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from workers.llm.types import ModelCallError
 
-# Short enough that a stop request is honoured within ~100 ms (SPEC §3 allows
-# 2 s), long enough that many waiting calls in one worker process do not keep
+# Short enough that a stop request is honoured within ~100 ms (a cancel may
+# take 2 s), long enough that many waiting calls in one worker process do not keep
 # waking up to compete for its GIL. ``should_stop`` is called once per slice, so
 # it must be cheap (read a flag, not a database row).
 POLL_INTERVAL_S = 0.05

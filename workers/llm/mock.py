@@ -1,10 +1,12 @@
-"""The built-in offline models, ``mock/*`` (SPEC §6).
+"""The built-in offline models, ``mock/*``.
 
 They let the product run and be tested with no provider: deterministic answers,
 streamed word by word, with usage, latency and failures on demand. They are not
 litellm's ``mock_response`` (which reports a fixed fake usage and costs a 7 s
 import). Usage follows ``workers.llm.tokens.estimate_usage`` (characters / 4,
-rounded up; the prompt counts the system and user prompts); cost is always 0.
+rounded up; the prompt counts the system and user prompts). They carry a nominal
+price (``MOCK_COST_PER_TOKEN``) so that spend, budgets and the estimate are
+exercised without a provider: it is no one's bill.
 
 Node options they read (``ModelRequest.options``):
 
@@ -29,10 +31,13 @@ from typing import Any
 from workers.llm.errors import error_for_status
 from workers.llm.guard import CallGuard
 from workers.llm.tokens import estimate_usage
-from workers.llm.types import AnswerChunks, ModelCallError, ModelRequest
+from workers.llm.types import AnswerChunks, ModelCallError, ModelRequest, Usage
 
 ECHO_PROMPT_CHARS = 400
+# (input, output) USD per token of every mock model: $1 and $2 per million tokens.
+MOCK_COST_PER_TOKEN = (1e-6, 2e-6)
 SUMMARY_PROMPT_CHARS = 200
+MOCK_TOOLS_MODEL = "mock/tools"
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ MOCK_MODELS: dict[str, MockModel] = {
         MockModel("mock/flaky", "Flaky echo"),
         MockModel("mock/json", "JSON answer / router", answers_json=True),
         MockModel("mock/error", "Always fails"),
+        # Calls the tools it is offered (workers/llm/mock_tools.py); without tools, it echoes.
+        MockModel("mock/tools", "Tool caller"),
     )
 }
 
@@ -57,6 +64,11 @@ MOCK_MODELS: dict[str, MockModel] = {
 def is_mock_model(model: str) -> bool:
     """Whether ``model`` belongs to the mock family (known or not: see ``run_mock``)."""
     return model.startswith("mock/")
+
+
+def mock_cost_usd(usage: Usage) -> float:
+    input_cost, output_cost = MOCK_COST_PER_TOKEN
+    return usage.prompt_tokens * input_cost + usage.completion_tokens * output_cost
 
 
 def answers_json(model: str) -> bool:
@@ -87,7 +99,7 @@ def _answer(request: ModelRequest) -> _Answer:
     chunk_delay_s = _int_option(options, "mock_chunk_delay_ms", 0) / 1000
     echo = f"Echo: {request.user_prompt[:ECHO_PROMPT_CHARS]}"
     match request.model:
-        case "mock/echo":
+        case "mock/echo" | "mock/tools":
             return _Answer(echo, chunk_delay_s)
         case "mock/slow":
             latency_s = _int_option(options, "mock_latency_ms", 2000) / 1000

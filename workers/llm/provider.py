@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
-import os
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import closing
 from typing import Any
 
-from workers.llm.errors import classify_provider_error
+from workers.llm.errors import classify_provider_error, scrub
 from workers.llm.guard import CallGuard
 from workers.llm.threaded import iterate_in_thread
 from workers.llm.tokens import estimate_usage
@@ -23,11 +23,12 @@ from workers.llm.types import AnswerChunks, ModelCallError, ModelRequest, Usage
 
 logger = logging.getLogger(__name__)
 
-# Set before the import, unless the deployment chose otherwise: use the price list
-# bundled with the package rather than downloading one at import, and fetch none of
-# the other catalogs litellm keeps online (blog posts, Anthropic beta headers, …).
-# Workers must not depend on, or leak metadata to, anything but the provider.
-_OFFLINE_ENV = {
+# litellm's own variables, which settings.py sets before litellm is imported
+# (unless the deployment chose otherwise): use the price list bundled with the
+# package rather than downloading one at import, and fetch none of the other
+# catalogs litellm keeps online (blog posts, Anthropic beta headers, …). Workers
+# must not depend on, or leak metadata to, anything but the provider.
+LITELLM_OFFLINE_ENV = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     "LITELLM_OFFLINE_MODE": "true",
 }
@@ -36,8 +37,6 @@ _OFFLINE_ENV = {
 @functools.cache
 def load_litellm() -> Any:
     """Import and configure litellm once per process."""
-    for name, value in _OFFLINE_ENV.items():
-        os.environ.setdefault(name, value)
     litellm: Any = importlib.import_module("litellm")
     # Otherwise every provider error also prints a "Give Feedback" banner to stdout.
     litellm.suppress_debug_info = True
@@ -51,7 +50,48 @@ def run_litellm(request: ModelRequest, guard: CallGuard) -> AnswerChunks:
     except ModelCallError:
         raise
     except Exception as exc:
-        raise classify_provider_error(exc) from exc
+        raise _provider_error(exc, request) from None
+
+
+def run_litellm_tool_turn(
+    request: ModelRequest,
+    messages: Sequence[Mapping[str, Any]],
+    tools: Sequence[Mapping[str, Any]],
+    guard: CallGuard,
+) -> tuple[dict[str, Any], Usage]:
+    """One model turn offered ``tools``: the assistant's message (as a dict) and its usage.
+
+    Not streamed: the agent loop persists whole turns, and a tool call's
+    arguments are of no use until they are complete.
+    """
+
+    def turn() -> Generator[tuple[dict[str, Any], Usage], None, None]:
+        litellm = load_litellm()
+        _check_provider(litellm, request)
+        arguments = _completion_arguments(request, guard.remaining_s)
+        arguments.pop("stream_options", None)
+        arguments.update(messages=list(messages), tools=list(tools), stream=False)
+        response = litellm.completion(**arguments)
+        message = response.choices[0].message
+        answer = message.model_dump() if hasattr(message, "model_dump") else dict(message)
+        yield answer, _usage(response.usage, request, str(answer.get("content") or ""))
+
+    try:
+        for answer in iterate_in_thread(turn, guard):
+            return answer
+    except ModelCallError:
+        raise
+    except Exception as exc:
+        raise _provider_error(exc, request) from None
+    raise ModelCallError("model_error", "the model's turn ended without an answer")
+
+
+def _provider_error(exc: Exception, request: ModelRequest) -> ModelCallError:
+    error = classify_provider_error(exc)
+    # Provider messages may name the key they refused; the node's error must not.
+    error.message = scrub(error.message, request.api_key)
+    error.args = (error.message,)
+    return error
 
 
 def litellm_cost_usd(model: str, usage: Usage) -> float:
@@ -117,7 +157,7 @@ def _completion_arguments(request: ModelRequest, timeout_s: float) -> dict[str, 
         "stream": request.stream,
         # Bounds each connect and read, so a call abandoned by the guard still ends.
         "timeout": timeout_s,
-        # Retries are scheduled by the caller (SPEC §3, with backoff and node states),
+        # Retries are scheduled by the caller (with backoff and node states),
         # never inside a worker.
         "num_retries": 0,
         # Some models reject some parameters (o-series: temperature); a workflow
@@ -132,7 +172,37 @@ def _completion_arguments(request: ModelRequest, timeout_s: float) -> dict[str, 
         arguments["api_base"] = request.api_base
     if request.api_key:
         arguments["api_key"] = request.api_key
+    if request.api_version:
+        arguments["api_version"] = request.api_version
+    if request.transport is not None:
+        arguments["client"] = _sdk_client(
+            request.model, request.api_key, request.api_base, request.api_version, request.transport
+        )
     return arguments
+
+
+@functools.lru_cache(maxsize=64)
+def _sdk_client(
+    model: str, api_key: str | None, api_base: str | None, api_version: str | None, transport: Any
+) -> Any:
+    """An OpenAI (or Azure OpenAI) SDK client that connects through ``transport``.
+
+    litellm takes such a client for both providers (``client=``); one per key and
+    base is kept, as litellm keeps its own, so connections are pooled. Its retries
+    are off: the caller schedules retries.
+    """
+    openai = importlib.import_module("openai")
+    httpx = importlib.import_module("httpx")
+    http_client = httpx.Client(transport=transport, trust_env=False)
+    if model.startswith("azure/"):
+        return openai.AzureOpenAI(
+            api_key=api_key,
+            azure_endpoint=api_base,
+            api_version=api_version,
+            http_client=http_client,
+            max_retries=0,
+        )
+    return openai.OpenAI(api_key=api_key, base_url=api_base, http_client=http_client, max_retries=0)
 
 
 def _usage(reported: Any, request: ModelRequest, text: str) -> Usage:

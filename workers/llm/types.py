@@ -1,7 +1,7 @@
 """The value types of a model call, shared by the mock and the provider paths.
 
 Plain frozen dataclasses: agent tasks build a ``ModelRequest`` from a node's
-config and store ``ModelResult.as_output()`` as the node's output (SPEC §2).
+config and store ``ModelResult.as_output()`` as the node's output (docs/workflow-document.md).
 """
 
 from __future__ import annotations
@@ -23,9 +23,15 @@ ErrorCode = Literal[
     "cancelled",
     "unknown_model",
     "model_error",
+    # Before or at the connection: which key, and whether the address may be reached.
+    "model_unavailable",
+    "credential_not_found",
+    "credential_mismatch",
+    "credential_unreadable",
+    "egress_refused",
 ]
 
-# SPEC §3: only these are worth another attempt; the rest fail the node at once.
+# Only these are worth another attempt; the rest fail the node at once.
 RETRYABLE_CODES: frozenset[ErrorCode] = frozenset(
     {"rate_limited", "timeout", "connection", "provider_error"}
 )
@@ -51,6 +57,10 @@ class ModelRequest:
     # taken from user documents: a document must not point a worker at any host.
     api_base: str | None = None
     api_key: str | None = None
+    api_version: str | None = None
+    # An httpx transport the call must connect through: the outbound guard's, for an
+    # address a user gave (docs/egress.md). None: litellm's own client.
+    transport: Any = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ class ModelResult:
     cost_usd: float
 
     def as_output(self) -> dict[str, Any]:
-        """The agent output of SPEC §2, ready to store as JSON."""
+        """The agent output (docs/workflow-document.md), ready to store as JSON."""
         return {
             "text": self.text,
             "json": self.json,

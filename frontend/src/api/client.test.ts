@@ -15,7 +15,8 @@ function mockFetch(...responses: Response[]) {
   return calls;
 }
 
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
 
 describe("api client", () => {
   afterEach(() => {
@@ -59,12 +60,18 @@ describe("api client", () => {
   });
 
   it("builds URLs: query params, absolute pagination links kept same-origin", () => {
-    expect(buildUrl("runs/", { workflow: "w", state: "", after: 0, x: undefined })).toBe("/api/v1/runs/?workflow=w&after=0");
+    expect(buildUrl("runs/", { workflow: "w", state: "", after: 0, x: undefined })).toBe(
+      "/api/v1/runs/?workflow=w&after=0",
+    );
     expect(buildUrl("http://other:8000/api/v1/runs/?cursor=abc")).toBe("/api/v1/runs/?cursor=abc");
   });
 
   it("fetchAll follows next links and accepts plain arrays", async () => {
-    mockFetch(json({ next: "http://h/api/v1/templates/?cursor=2", previous: null, results: [1, 2] }), json({ next: null, previous: null, results: [3] }), json([4, 5]));
+    mockFetch(
+      json({ next: "http://h/api/v1/templates/?cursor=2", previous: null, results: [1, 2] }),
+      json({ next: null, previous: null, results: [3] }),
+      json([4, 5]),
+    );
     await expect(fetchAll("templates/")).resolves.toEqual([1, 2, 3]);
     await expect(fetchAll("models/")).resolves.toEqual([4, 5]);
   });

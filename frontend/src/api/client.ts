@@ -19,7 +19,10 @@ export class ApiError extends Error {
   }
 }
 
-export function readCookie(name: string, cookie = typeof document === "undefined" ? "" : document.cookie): string | null {
+export function readCookie(
+  name: string,
+  cookie = typeof document === "undefined" ? "" : document.cookie,
+): string | null {
   for (const part of cookie.split(";")) {
     const [k, ...v] = part.trim().split("=");
     if (k === name) return decodeURIComponent(v.join("="));

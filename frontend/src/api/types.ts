@@ -1,58 +1,81 @@
-/** Shapes of docs/api.md. */
+/**
+ * Shapes of docs/api.md, taken from the server's OpenAPI schema (`generated/api.ts`, made by
+ * `make generate` from `/api/schema/`). What is written by hand below is what the schema cannot say:
+ * JSON fields that the server stores as free-form JSON (the schema has `unknown` for them), and the
+ * responses of views that declare no serializer. Each says why.
+ */
+import type { components } from "../generated/api";
+import type { ErrorInfo } from "../live/protocol";
 import type { Problem, WorkflowDocument } from "../doc/types";
 
-export type Role = "owner" | "editor" | "viewer";
+/**
+ * Response shapes. A serializer's output has every one of its fields; the schema marks the writable
+ * ones optional only because the same component also describes what a client may send.
+ */
+type Schemas = { [K in keyof components["schemas"]]: Required<components["schemas"][K]> };
 
-export interface WorkspaceRef {
-  id: string;
-  name: string;
-  role: Role;
-}
+/** JSON fields of a response, typed here because the server keeps them as free-form JSON. */
+type WithJson<T, Fields> = Omit<T, keyof Fields> & Fields;
 
-export interface Me {
-  id: number;
-  username: string;
-  email: string;
-  workspaces: WorkspaceRef[];
-}
+export type Role = Schemas["RoleEnum"];
+export type RunState = Schemas["RunStateEnum"];
+export type NodeState = Schemas["NodeStateEnum"];
+export type VariableType = Schemas["TypeEnum"];
+export type ExpressionMode = Schemas["ModeEnum"];
+/**
+ * A model of `GET models/?workspace=`. `source` (where its key comes from) and `reason` (why it is
+ * unavailable) are newer than the schema may be: optional here, and `workspace/models.ts` reads every
+ * field defensively.
+ */
+export type ModelInfo = Schemas["Model"] & { source?: string | null; reason?: string | null };
+/** As the template declares it (a JSON list item): the optional fields may be absent. */
+export type TemplateVariable = components["schemas"]["Variable"];
+/** An output above the inline limit, stored as an object: download it by id. */
+export type OutputArtifact = Schemas["ArtifactRef"];
+export type WorkflowSummary = Schemas["WorkflowList"];
+export type VersionSummary = Schemas["VersionList"];
+export type CredentialProvider = Schemas["ProviderEnum"];
+/** What owners and editors see of a credential (never its secret). */
+export type Credential = WithJson<Schemas["Credential"], { config: Record<string, string> }>;
+/** Viewers get names only: every field past these may be absent. */
+export type CredentialView = Pick<Credential, "id" | "workspace" | "name" | "provider"> &
+  Partial<Omit<Credential, "id" | "workspace" | "name" | "provider">>;
+/** A workflow whose current version names a credential (`usage/`, and a refused delete). */
+export type CredentialUsage = Schemas["_Usage"];
 
-export interface Page<T> {
-  next: string | null;
-  previous: string | null;
-  results: T[];
-}
+export type WorkspaceRef = Schemas["MeWorkspace"];
+export type Me = Schemas["Me"];
 
-export interface WorkflowSummary {
-  id: string;
-  workspace: string;
-  name: string;
-  description: string;
-  tags: string[];
-  version: number;
-  node_count?: number;
-  created_at: string;
-  updated_at: string;
-  created_by: string | null;
-  updated_by: string | null;
-}
+export type Workflow = WithJson<Schemas["Workflow"], { document: WorkflowDocument; problems: Problem[] }>;
+export type VersionDetail = WithJson<Schemas["Version"], { document: WorkflowDocument; problems: Problem[] }>;
+export type Template = WithJson<Schemas["Template"], { document: WorkflowDocument }>;
 
-export interface Workflow extends WorkflowSummary {
-  document: WorkflowDocument;
-  problems: Problem[];
-}
+type RunJson = {
+  inputs: Record<string, unknown>;
+  error: ErrorInfo | null;
+  node_counts: Partial<Record<NodeState, number>>;
+};
+export type Run = WithJson<Schemas["Run"], RunJson>;
+/** An approval waiting for (or decided by) a person: `GET approvals/`, a decision's answer. */
+export type Approval = WithJson<Schemas["Approval"], { approvers: string | string[] }>;
+export type NodeRun = WithJson<Schemas["NodeRun"], { error: ErrorInfo | null }>;
+export type RunDetail = WithJson<Schemas["RunDetail"], RunJson & { nodes: NodeRun[] }>;
 
-export interface VersionSummary {
-  number: number;
-  author: string | null;
-  created_at: string;
+/** The schema names the resume plan's nodes only as objects. */
+export type ResumeNodeStatus = "keep" | "changed" | "run";
+export type ResumePreview = WithJson<Schemas["ResumePlan"], { nodes: { node_id: string; status: ResumeNodeStatus }[] }>;
+
+/** A cursor page: the generated `Paginated…List` types are this, one per item type. */
+export type Page<T> = WithJson<Schemas["PaginatedRunList"], { results: T[] }>;
+
+/** Every 4xx/5xx body (docs/api.md, "Conventions"); error views have no serializer. */
+export interface ApiErrorBody {
+  code: string;
   message: string;
-  node_count: number;
+  [key: string]: unknown;
 }
 
-export interface VersionDetail extends VersionSummary {
-  document: WorkflowDocument;
-}
-
+/** The version diff view declares no serializer. */
 export interface Diff {
   from: number;
   to: number;
@@ -63,122 +86,7 @@ export interface Diff {
   name_changed: boolean;
 }
 
-export type VariableType = "string" | "number" | "boolean" | "model" | "prompt" | "enum";
-
-export interface TemplateVariable {
-  name: string;
-  type: VariableType;
-  default?: unknown;
-  description?: string;
-  options?: string[] | null;
-  required?: boolean;
-}
-
-export interface Template {
-  id: string;
-  workspace: string | null;
-  name: string;
-  description: string;
-  category: string;
-  built_in: boolean;
-  variables: TemplateVariable[];
-  document: WorkflowDocument;
-}
-
-export interface ModelInfo {
-  id: string;
-  provider: string;
-  label: string;
-  simulated: boolean;
-  available: boolean;
-  input_cost_per_token: number;
-  output_cost_per_token: number;
-  max_tokens: number | null;
-}
-
-export type RunState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
-export type NodeState =
-  | "pending"
-  | "queued"
-  | "running"
-  | "retrying"
-  | "succeeded"
-  | "failed"
-  | "skipped"
-  | "cancelled";
-
-export interface ApiErrorBody {
-  code: string;
-  message: string;
-  [key: string]: unknown;
-}
-
-export interface Run {
-  id: string;
-  workspace?: string;
-  workflow: string;
-  workflow_name: string;
-  version: number;
-  state: RunState;
-  inputs: Record<string, unknown>;
-  output: unknown;
-  error: { code: string; message: string } | null;
-  trigger: string;
-  triggered_by: string | null;
-  resumed_from: string | null;
-  max_concurrency?: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cost_usd: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  node_counts: Partial<Record<NodeState, number>>;
-  last_seq: number;
-}
-
-/** An output above the inline limit (64 KiB), stored as an object: download it by id. */
-export interface OutputArtifact {
-  id: string;
-  size: number;
-  compressed_size?: number;
-  sha256?: string;
-}
-
-export interface NodeRun {
-  node_id: string;
-  node_type?: string;
-  state: NodeState;
-  attempt: number;
-  input: unknown;
-  /** `null` when the output is above 64 KiB: then `output_artifact` names it. */
-  output: unknown;
-  output_artifact: OutputArtifact | null;
-  error: { code: string; message: string } | null;
-  worker: string | null;
-  /** docs/api.md shows `usage`; the server sends `prompt_tokens`/`completion_tokens` (both are read). */
-  usage?: { prompt_tokens: number; completion_tokens: number } | null;
-  prompt_tokens?: number;
-  completion_tokens?: number;
-  config_hash?: string;
-  input_hash?: string;
-  cost_usd: number | null;
-  queued_at: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
-export interface RunDetail extends Run {
-  nodes: NodeRun[];
-}
-
-/** `GET runs/<id>/resume/`: what a resume would do, against the workflow's current version. */
-export type ResumeNodeStatus = "keep" | "changed" | "run";
-export interface ResumePreview {
-  version: number;
-  nodes: { node_id: string; status: ResumeNodeStatus }[];
-}
-
+/** The estimate view's response is a plain dict in the schema. */
 export interface Estimate {
   prompt_tokens: number;
   completion_tokens: number;
@@ -194,6 +102,7 @@ export const NODE_STATES: readonly NodeState[] = [
   "queued",
   "running",
   "retrying",
+  "waiting",
   "succeeded",
   "failed",
   "skipped",

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { copySelection, isClipboardPayload, pastePayload } from "./clipboard";
 import type { DocEdge, DocNode } from "./types";
 
-const node = (id: string, type = "coder", x = 0): DocNode => ({ id, type, position: { x, y: 0 }, data: { label: id, config: { prompt: `{{ $.x }} ${id}` } } });
+const node = (id: string, type = "coder", x = 0): DocNode => ({
+  id,
+  type,
+  position: { x, y: 0 },
+  data: { label: id, config: { prompt: `{{ $.x }} ${id}` } },
+});
 const nodes = [node("coder-1"), node("coder-2", "coder", 100), node("reviewer-1", "reviewer", 200)];
 const edges: DocEdge[] = [
   { id: "e1", source: "coder-1", target: "coder-2", target_handle: null },
@@ -19,7 +24,11 @@ describe("copy/paste", () => {
 
   it("gives fresh ids and remaps inner edges", () => {
     const p = copySelection(nodes, edges, new Set(["coder-1", "coder-2", "reviewer-1"]));
-    const r = pastePayload(p, nodes.map((n) => n.id), edges.map((e) => e.id));
+    const r = pastePayload(
+      p,
+      nodes.map((n) => n.id),
+      edges.map((e) => e.id),
+    );
     expect(r.nodes.map((n) => n.id)).toEqual(["coder-3", "coder-4", "reviewer-2"]);
     expect(r.edges).toHaveLength(2);
     expect(r.edges.map((e) => e.id)).toEqual(["e3", "e4"]);
@@ -32,7 +41,11 @@ describe("copy/paste", () => {
 
   it("keeps the input key an edge delivered under, so pasted prompts still work", () => {
     const p = copySelection(nodes, edges, new Set(["coder-1", "coder-2"]));
-    const r = pastePayload(p, nodes.map((n) => n.id), ["e1", "e2"]);
+    const r = pastePayload(
+      p,
+      nodes.map((n) => n.id),
+      ["e1", "e2"],
+    );
     expect(r.edges[0]!.target_handle).toBe("coder-1");
   });
 
@@ -46,7 +59,11 @@ describe("copy/paste", () => {
 
   it("pasting twice gives distinct ids", () => {
     const p = copySelection(nodes, edges, new Set(["coder-1"]));
-    const first = pastePayload(p, nodes.map((n) => n.id), []);
+    const first = pastePayload(
+      p,
+      nodes.map((n) => n.id),
+      [],
+    );
     const second = pastePayload(p, [...nodes.map((n) => n.id), ...first.nodes.map((n) => n.id)], []);
     expect(first.nodes[0]!.id).not.toBe(second.nodes[0]!.id);
   });

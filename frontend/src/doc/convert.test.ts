@@ -7,13 +7,11 @@ import {
   edgeInputKey,
   flowToDocument,
 } from "./convert";
-import { DEFAULT_RETRY, DEFAULT_SETTINGS, type WorkflowDocument } from "./types";
+import { emptyDocument } from "./engine";
+import type { WorkflowDocument } from "./types";
 
 const doc: WorkflowDocument = {
-  schema_version: 1,
-  name: "Research pipeline",
-  description: "",
-  settings: structuredClone(DEFAULT_SETTINGS),
+  ...emptyDocument("Research pipeline"),
   inputs: { topic: { type: "string", required: true, description: "" } },
   nodes: [
     {
@@ -31,16 +29,31 @@ const doc: WorkflowDocument = {
           timeout_s: 300,
           stream: true,
           response_format: "text",
-          retry: structuredClone(DEFAULT_RETRY),
+          retry: { max_attempts: 3, backoff: "exponential", initial_delay_ms: 1000, max_delay_ms: 60000, jitter: true },
           on_error: null,
         },
       },
     },
     { id: "reviewer-1", type: "reviewer", position: { x: 300, y: 40.5 }, data: { label: "Reviewer", config: {} } },
-    { id: "http-1", type: "http", position: { x: 600, y: 0 }, data: { label: "Later", config: { url: "x" }, extra: 1 }, width: 99 },
+    {
+      id: "http-1",
+      type: "webhook",
+      position: { x: 600, y: 0 },
+      data: { label: "Later", config: { url: "x" }, extra: 1 },
+      width: 99,
+    },
   ],
   edges: [
-    { id: "e1", source: "researcher-1", target: "reviewer-1", source_handle: "out", target_handle: "research", transform: null, condition: null, label: "" },
+    {
+      id: "e1",
+      source: "researcher-1",
+      target: "reviewer-1",
+      source_handle: "out",
+      target_handle: "research",
+      transform: null,
+      condition: null,
+      label: "",
+    },
     { id: "e2", source: "reviewer-1", target: "http-1" },
   ],
   x_custom: { kept: true },
@@ -65,12 +78,16 @@ describe("document ⇄ React Flow", () => {
     const { nodes } = documentToFlow(doc);
     const http = nodes.find((n) => n.id === "http-1")!;
     expect(http.type).toBe(UNKNOWN_NODE_TYPE);
-    expect(http.data.__type).toBe("http");
+    expect(http.data.__type).toBe("webhook");
   });
 
   it("keeps edits made on the flow side", () => {
     const { meta, nodes, edges } = documentToFlow(doc);
-    const moved = nodes.map((n) => (n.id === "reviewer-1" ? { ...n, position: { x: 10, y: 20 }, selected: true, measured: { width: 1, height: 2 } } : n));
+    const moved = nodes.map((n) =>
+      n.id === "reviewer-1"
+        ? { ...n, position: { x: 10, y: 20 }, selected: true, measured: { width: 1, height: 2 } }
+        : n,
+    );
     const out = flowToDocument(meta, moved, edges);
     const reviewer = out.nodes.find((n) => n.id === "reviewer-1")!;
     expect(reviewer.position).toEqual({ x: 10, y: 20 });

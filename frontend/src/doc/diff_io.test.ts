@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { diffDocuments, isEmptyDiff } from "./diff";
 import { generateLayeredDocument } from "./generate";
 import { DocumentParseError, documentToText, parseDocumentText } from "./io";
-import { emptyDocument } from "./types";
+import { emptyDocument } from "./engine";
 
 describe("diffDocuments", () => {
   it("finds added, removed and changed nodes and edges", () => {

@@ -3,7 +3,8 @@
  * layers of `width`, one output; each agent takes one edge from the previous layer.
  */
 import { NODE_CATALOG } from "./catalog";
-import { emptyDocument, type DocEdge, type DocNode, type NodeType, type WorkflowDocument } from "./types";
+import { defaultConfig, emptyDocument } from "./engine";
+import type { DocEdge, DocNode, NodeType, WorkflowDocument } from "./types";
 
 const AGENTS: NodeType[] = ["researcher", "coder", "reviewer", "transformer"];
 
@@ -14,7 +15,7 @@ export function generateLayeredDocument(n: number, width = 20, model = "mock/ech
   const nodes: DocNode[] = [];
   const edges: DocEdge[] = [];
   const node = (id: string, type: NodeType, x: number, y: number): DocNode => {
-    const config = NODE_CATALOG[type].defaultConfig();
+    const config = defaultConfig(type);
     if (NODE_CATALOG[type].agent) {
       config.model = model;
       config.prompt = "";
@@ -35,7 +36,16 @@ export function generateLayeredDocument(n: number, width = 20, model = "mock/ech
       const id = `${type}-${made + i + 1}`;
       nodes.push(node(id, type, layer * 300, i * 120));
       const source = prev[i % prev.length]!;
-      edges.push({ id: `e${edges.length + 1}`, source, target: id, source_handle: "out", target_handle: source, transform: null, condition: null, label: "" });
+      edges.push({
+        id: `e${edges.length + 1}`,
+        source,
+        target: id,
+        source_handle: "out",
+        target_handle: source,
+        transform: null,
+        condition: null,
+        label: "",
+      });
       cur.push(id);
     }
     made += count;
@@ -43,7 +53,16 @@ export function generateLayeredDocument(n: number, width = 20, model = "mock/ech
   }
   nodes.push(node("output-1", "output", (layer + 1) * 300, (width * 120) / 2));
   for (const source of prev)
-    edges.push({ id: `e${edges.length + 1}`, source, target: "output-1", source_handle: "out", target_handle: source, transform: null, condition: null, label: "" });
+    edges.push({
+      id: `e${edges.length + 1}`,
+      source,
+      target: "output-1",
+      source_handle: "out",
+      target_handle: source,
+      transform: null,
+      condition: null,
+      label: "",
+    });
   doc.nodes = nodes;
   doc.edges = edges;
   return doc;

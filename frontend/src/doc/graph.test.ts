@@ -74,7 +74,15 @@ describe("paths and order", () => {
 
   it("orders topologically, or says there is a cycle", () => {
     expect(topoOrder(["in", "a", "b", "c"], edges)).toEqual(["in", "a", "b", "c"]);
-    expect(topoOrder(["a", "b"], [{ id: "x", source: "a", target: "b" }, { id: "y", source: "b", target: "a" }])).toBeNull();
+    expect(
+      topoOrder(
+        ["a", "b"],
+        [
+          { id: "x", source: "a", target: "b" },
+          { id: "y", source: "b", target: "a" },
+        ],
+      ),
+    ).toBeNull();
   });
 });
 

@@ -12,17 +12,10 @@ export interface GraphEdgeRef {
   target: string;
 }
 
-export type ConnectionCheck =
-  | { ok: true }
-  | { ok: false; code: ConnectionRefusal; reason: string; path?: string[] };
+export type ConnectionCheck = { ok: true } | { ok: false; code: ConnectionRefusal; reason: string; path?: string[] };
 
 export type ConnectionRefusal =
-  | "missing_node"
-  | "self_loop"
-  | "input_no_incoming"
-  | "output_no_outgoing"
-  | "duplicate"
-  | "cycle";
+  "missing_node" | "self_loop" | "input_no_incoming" | "output_no_outgoing" | "duplicate" | "cycle";
 
 function docType(node: GraphNodeRef): string {
   return node.data?.__type ?? node.type ?? "";
@@ -32,11 +25,7 @@ function docType(node: GraphNodeRef): string {
  * Finds a path from `from` to `to` following edges forward (BFS, so the path is a
  * shortest one). Returns the node ids along it, both ends included, or null.
  */
-export function findPath(
-  edges: readonly GraphEdgeRef[],
-  from: string,
-  to: string,
-): string[] | null {
+export function findPath(edges: readonly GraphEdgeRef[], from: string, to: string): string[] | null {
   if (from === to) return [from];
   const out = new Map<string, string[]>();
   for (const e of edges) {
@@ -122,10 +111,7 @@ export function nextId(prefix: string, taken: Iterable<string>): string {
 }
 
 /** An id generator that never repeats within its lifetime, seeded by existing ids. */
-export function idAllocator(
-  taken: Iterable<string>,
-  separator = "-",
-): (prefix: string) => string {
+export function idAllocator(taken: Iterable<string>, separator = "-"): (prefix: string) => string {
   const used = new Set(taken);
   const counters = new Map<string, number>();
   return (prefix: string) => {

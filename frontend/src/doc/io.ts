@@ -1,6 +1,7 @@
 /** Import/export of documents as JSON or YAML text. */
 import { parse, stringify } from "yaml";
-import { DEFAULT_SETTINGS, type WorkflowDocument } from "./types";
+import { SCHEMA_VERSION, emptyDocument } from "./engine";
+import type { WorkflowDocument } from "./types";
 
 export class DocumentParseError extends Error {}
 
@@ -24,18 +25,20 @@ export function normaliseDocument(value: unknown): WorkflowDocument {
   const v = value as Partial<WorkflowDocument>;
   if (!Array.isArray(v.nodes)) throw new DocumentParseError("The document has no nodes list.");
   if (v.edges !== undefined && !Array.isArray(v.edges)) throw new DocumentParseError("edges must be a list.");
-  if (v.schema_version !== undefined && v.schema_version !== 1)
-    throw new DocumentParseError(`Unsupported schema_version ${String(v.schema_version)} (expected 1).`);
+  if (v.schema_version !== undefined && v.schema_version !== SCHEMA_VERSION)
+    throw new DocumentParseError(
+      `Unsupported schema_version ${String(v.schema_version)} (expected ${SCHEMA_VERSION}).`,
+    );
   for (const n of v.nodes) {
     if (!n || typeof n !== "object" || typeof n.id !== "string" || typeof n.type !== "string")
       throw new DocumentParseError("Every node needs a string id and type.");
   }
   return {
     ...v,
-    schema_version: 1,
+    schema_version: SCHEMA_VERSION,
     name: typeof v.name === "string" ? v.name : "Imported workflow",
     description: typeof v.description === "string" ? v.description : "",
-    settings: { ...structuredClone(DEFAULT_SETTINGS), ...(v.settings ?? {}) },
+    settings: { ...emptyDocument().settings, ...(v.settings ?? {}) },
     inputs: v.inputs && typeof v.inputs === "object" ? v.inputs : {},
     nodes: v.nodes.map((n) => ({
       ...n,

@@ -1,17 +1,32 @@
 import { describe, expect, it } from "vitest";
 import { mergeDocuments } from "./merge";
-import { emptyDocument, type DocEdge, type DocNode, type WorkflowDocument } from "./types";
+import { emptyDocument } from "./engine";
+import type { DocEdge, DocNode, WorkflowDocument } from "./types";
 
 function node(id: string, type: string, config: Record<string, unknown> = {}, label = id): DocNode {
   return { id, type, position: { x: 0, y: 0 }, data: { label, config } };
 }
 function edge(id: string, source: string, target: string, extra: Partial<DocEdge> = {}): DocEdge {
-  return { id, source, target, source_handle: "out", target_handle: source, transform: null, condition: null, label: "", ...extra };
+  return {
+    id,
+    source,
+    target,
+    source_handle: "out",
+    target_handle: source,
+    transform: null,
+    condition: null,
+    label: "",
+    ...extra,
+  };
 }
 function base(): WorkflowDocument {
   const d = emptyDocument("Base");
   d.inputs = { topic: { type: "string", required: true, description: "" } };
-  d.nodes = [node("input-1", "input"), node("researcher-1", "researcher", { prompt: "a", temperature: 0.7 }), node("output-1", "output")];
+  d.nodes = [
+    node("input-1", "input"),
+    node("researcher-1", "researcher", { prompt: "a", temperature: 0.7 }),
+    node("output-1", "output"),
+  ];
   d.edges = [edge("e1", "input-1", "researcher-1"), edge("e2", "researcher-1", "output-1")];
   return d;
 }

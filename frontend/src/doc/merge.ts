@@ -133,7 +133,10 @@ export function mergeDocuments(base: WorkflowDocument, theirs: WorkflowDocument,
     };
   });
 
-  const nodes = mergeList<DocNode>("node", base.nodes, theirs.nodes, mine.nodes, conflicts, (n) => ({ ...n, id: remapNode(n.id) }));
+  const nodes = mergeList<DocNode>("node", base.nodes, theirs.nodes, mine.nodes, conflicts, (n) => ({
+    ...n,
+    id: remapNode(n.id),
+  }));
 
   const takenEdges = new Set([...(base.edges ?? []), ...(theirs.edges ?? []), ...myEdges].map((e) => e.id));
   const mergedEdges = mergeList<DocEdge>("edge", base.edges, theirs.edges, myEdges, conflicts, (e) => {
@@ -154,7 +157,10 @@ export function mergeDocuments(base: WorkflowDocument, theirs: WorkflowDocument,
     const { nodes: _n, edges: _e, ...rest } = d;
     return rest;
   };
-  const meta = merge3(strip(base), strip(theirs), strip(mine), "", conflicts) as Omit<WorkflowDocument, "nodes" | "edges">;
+  const meta = merge3(strip(base), strip(theirs), strip(mine), "", conflicts) as Omit<
+    WorkflowDocument,
+    "nodes" | "edges"
+  >;
 
   return { document: { ...meta, nodes, edges } as WorkflowDocument, conflicts, renamed, droppedEdges };
 }

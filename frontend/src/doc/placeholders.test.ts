@@ -24,7 +24,11 @@ describe("placeholders", () => {
   });
 
   it("validates a prompt against declared inputs and incoming keys", () => {
-    const issues = validatePrompt("{{ $.run.topic }} {{ $.run.nope }} {{ $.draft }} {{ $.`researcher-1`.text }} {{ $.ghost }} {{", ["topic"], ["draft", "researcher-1"]);
+    const issues = validatePrompt(
+      "{{ $.run.topic }} {{ $.run.nope }} {{ $.draft }} {{ $.`researcher-1`.text }} {{ $.ghost }} {{",
+      ["topic"],
+      ["draft", "researcher-1"],
+    );
     const msgs = issues.map((i) => `${i.severity}:${i.message}`);
     expect(msgs.some((m) => m.startsWith("warning") && m.includes('"nope"'))).toBe(true);
     expect(msgs.some((m) => m.includes('"ghost"'))).toBe(true);

@@ -1,20 +1,11 @@
 /**
- * The stored workflow document (SPEC §2, `schema_version: 1`). Field names are the
- * document's own (snake_case); nothing here knows about React Flow.
+ * The stored workflow document (docs/workflow-document.md). Field names are the
+ * document's own (snake_case); nothing here knows about React Flow. The values the engine
+ * decides (node types, defaults, the schema version, limits) come from `./engine`.
  */
+import type engineCatalog from "../generated/engineCatalog.json";
 
-export const NODE_TYPES = [
-  "researcher",
-  "coder",
-  "reviewer",
-  "coordinator",
-  "input",
-  "transformer",
-  "output",
-] as const;
-
-export type NodeType = (typeof NODE_TYPES)[number];
-export type AgentType = "researcher" | "coder" | "reviewer" | "coordinator";
+export type NodeType = keyof (typeof engineCatalog)["node_types"];
 
 export type ErrorPolicy = "stop" | "continue" | "fallback";
 export type ResponseFormat = "text" | "json";
@@ -40,6 +31,8 @@ export interface NodeConfig {
   retry?: RetryPolicy | null;
   on_error?: ErrorPolicy | null;
   fallback_output?: unknown;
+  /** agents: the id of the workspace credential their calls use (else the provider's default). */
+  credential?: string | null;
   /** transformer: a JSONata expression over the node's inputs. */
   expression?: string | null;
   [key: string]: unknown;
@@ -103,7 +96,8 @@ export interface InputDecl {
 
 /** Everything in a document but its nodes and edges. */
 export interface DocumentMeta {
-  schema_version: 1;
+  /** `SCHEMA_VERSION` in `./engine`; other versions are refused on import. */
+  schema_version: number;
   name: string;
   description: string;
   settings: WorkflowSettings;
@@ -118,7 +112,7 @@ export interface WorkflowDocument extends DocumentMeta {
 
 export type Severity = "error" | "warning";
 
-/** A validation problem (SPEC §2, docs/api.md). */
+/** A validation problem (docs/api.md). */
 export interface Problem {
   code: string;
   message: string;
@@ -127,31 +121,4 @@ export interface Problem {
   edge_id?: string | null;
   field?: string | null;
   path?: string[] | null;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = {
-  max_attempts: 3,
-  backoff: "exponential",
-  initial_delay_ms: 1000,
-  max_delay_ms: 60000,
-  jitter: true,
-};
-
-export const DEFAULT_SETTINGS: WorkflowSettings = {
-  default_model: "mock/echo",
-  max_concurrency: 8,
-  error_policy: "stop",
-  budget: { max_total_tokens: null, max_cost_usd: null, max_duration_s: 3600 },
-};
-
-export function emptyDocument(name = "Untitled workflow"): WorkflowDocument {
-  return {
-    schema_version: 1,
-    name,
-    description: "",
-    settings: structuredClone(DEFAULT_SETTINGS),
-    inputs: {},
-    nodes: [],
-    edges: [],
-  };
 }

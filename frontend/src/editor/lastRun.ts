@@ -17,7 +17,12 @@ export const useLastRun = create<LastRunState>((set, get) => ({
   run: null,
   async load(workflowId, force = false) {
     const s = get();
-    if (!force && s.workflowId === workflowId && (s.status === "loading" || s.status === "ready" || s.status === "none")) return;
+    if (
+      !force &&
+      s.workflowId === workflowId &&
+      (s.status === "loading" || s.status === "ready" || s.status === "none")
+    )
+      return;
     set({ workflowId, status: "loading", run: null });
     try {
       const page = await api.listRuns({ workflow: workflowId, page_size: 1 });

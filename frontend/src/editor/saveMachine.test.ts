@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/client";
 import type { Workflow } from "../api/types";
-import { emptyDocument, type WorkflowDocument } from "../doc/types";
+import { emptyDocument } from "../doc/engine";
+import type { WorkflowDocument } from "../doc/types";
 import { SaveController, saveReducer, type SaveState } from "./saveMachine";
 
 function wf(version: number, document: WorkflowDocument = emptyDocument("theirs")): Workflow {
@@ -12,12 +13,14 @@ function wf(version: number, document: WorkflowDocument = emptyDocument("theirs"
     description: "",
     tags: [],
     version,
+    node_count: document.nodes.length,
     document,
     problems: [],
     created_at: "",
     updated_at: "2026-01-01T00:00:00Z",
     created_by: "a",
     updated_by: "bob",
+    retention_days: null,
   };
 }
 
@@ -211,7 +214,11 @@ describe("SaveController", () => {
     expect(c.state.kind).toBe("saved");
 
     const bad = setup(async () => {
-      throw new ApiError(400, { code: "invalid_document", message: "bad", problems: [{ code: "x", message: "y", severity: "error" }] });
+      throw new ApiError(400, {
+        code: "invalid_document",
+        message: "bad",
+        problems: [{ code: "x", message: "y", severity: "error" }],
+      });
     });
     bad.edit("z");
     await vi.advanceTimersByTimeAsync(2000);

@@ -111,7 +111,8 @@ export class SaveController {
   readonly store: StoreApi<SaveState>;
   private timer: unknown = null;
   private inflight: Promise<void> | null = null;
-  private readonly d: Required<Omit<SaveDeps, "onSaved" | "onMerged" | "document">> & Pick<SaveDeps, "onSaved" | "onMerged">;
+  private readonly d: Required<Omit<SaveDeps, "onSaved" | "onMerged" | "document">> &
+    Pick<SaveDeps, "onSaved" | "onMerged">;
   /** The document of the version my edits are based on. */
   private base: WorkflowDocument | null;
   private retryCount = 0;

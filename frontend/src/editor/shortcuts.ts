@@ -1,45 +1,15 @@
-/** Editor keyboard shortcuts: one table drives both the handler and the help overlay. */
-export type ShortcutAction =
-  | "undo"
-  | "redo"
-  | "selectAll"
-  | "delete"
-  | "duplicate"
-  | "save"
-  | "layout"
-  | "fit"
-  | "help"
-  | "deselect"
-  | "run";
+/** Matching keyboard events to the editor's commands (the keys are in `./actions`). */
+import { ACTIONS, ACTION_IDS, type ActionId } from "./actions";
 
-export interface Shortcut {
-  action: ShortcutAction;
-  keys: string[];
-  description: string;
-}
-
-export const SHORTCUTS: Shortcut[] = [
-  { action: "undo", keys: ["Mod+Z"], description: "Undo" },
-  { action: "redo", keys: ["Mod+Shift+Z", "Mod+Y"], description: "Redo" },
-  { action: "selectAll", keys: ["Mod+A"], description: "Select every node and edge" },
-  { action: "delete", keys: ["Delete", "Backspace"], description: "Delete the selection" },
-  { action: "duplicate", keys: ["Mod+D"], description: "Duplicate the selection" },
-  { action: "save", keys: ["Mod+S"], description: "Save now" },
-  { action: "layout", keys: ["Shift+L"], description: "Auto-layout (left to right)" },
-  { action: "fit", keys: ["Shift+F"], description: "Fit the graph in view" },
-  { action: "run", keys: ["Mod+Enter"], description: "Run the workflow" },
-  { action: "deselect", keys: ["Escape"], description: "Clear the selection" },
-  { action: "help", keys: ["?"], description: "Show this help" },
+/** Help rows for keys the browser's clipboard events handle (see the editor page). */
+export const CLIPBOARD_SHORTCUTS: { keys: string[]; description: string }[] = [
+  { keys: ["Mod+C"], description: "Copy the selected nodes (and the edges between them)" },
+  { keys: ["Mod+X"], description: "Cut" },
+  { keys: ["Mod+V"], description: "Paste (fresh ids)" },
 ];
 
-/** Shortcuts handled by the browser's clipboard events (listed in the help). */
-export const CLIPBOARD_SHORTCUTS: Shortcut[] = [
-  { action: "duplicate", keys: ["Mod+C"], description: "Copy the selected nodes (and the edges between them)" },
-  { action: "duplicate", keys: ["Mod+X"], description: "Cut" },
-  { action: "duplicate", keys: ["Mod+V"], description: "Paste (fresh ids)" },
-];
-
-export const isMac = typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
+export const isMac =
+  typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
 
 export function describeKey(key: string): string {
   return key.replace("Mod", isMac ? "⌘" : "Ctrl");
@@ -66,9 +36,14 @@ function matches(e: KeyLike, combo: string): boolean {
   return e.key.toLowerCase() === key.toLowerCase();
 }
 
-export function matchShortcut(e: KeyLike): ShortcutAction | null {
-  for (const s of SHORTCUTS) if (s.keys.some((k) => matches(e, k))) return s.action;
-  return null;
+export function matchShortcut(e: KeyLike): ActionId | null {
+  return ACTION_IDS.find((id) => ACTIONS[id].keys.some((k) => matches(e, k))) ?? null;
+}
+
+/** "Undo (Ctrl+Z)": a toolbar button's tooltip. */
+export function titleWithKeys(id: ActionId): string {
+  const { label, keys } = ACTIONS[id];
+  return keys.length ? `${label} (${keys.map(describeKey).join(" or ")})` : label;
 }
 
 /** Typing in a field or with a dialog open: leave the keys alone. */

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { generateLayeredDocument } from "../doc/generate";
-import { emptyDocument } from "../doc/types";
+import { emptyDocument } from "../doc/engine";
 import { COALESCE_MS, HISTORY_LIMIT } from "./history";
 import { createEditorStore, indexProblems, selectedNodeId } from "./store";
 
@@ -140,7 +140,11 @@ describe("undo/redo", () => {
     try {
       const s = createEditorStore(generateLayeredDocument(3, 1));
       for (const ch of "hello") {
-        s.getState().updateNode("researcher-1", { label: s.getState().nodes[1]!.data.label + ch }, "researcher-1:label");
+        s.getState().updateNode(
+          "researcher-1",
+          { label: s.getState().nodes[1]!.data.label + ch },
+          "researcher-1:label",
+        );
         vi.advanceTimersByTime(100);
       }
       expect(s.getState().history.past).toHaveLength(1);
@@ -160,7 +164,9 @@ describe("undo/redo", () => {
     const r0 = s.getState().revision;
     const start = s.getState().nodes[1]!.position;
     for (let i = 1; i <= 20; i++)
-      s.getState().onNodesChange([{ type: "position", id: "researcher-1", position: { x: start.x + i, y: start.y }, dragging: true }]);
+      s.getState().onNodesChange([
+        { type: "position", id: "researcher-1", position: { x: start.x + i, y: start.y }, dragging: true },
+      ]);
     expect(s.getState().revision).toBe(r0);
     s.getState().onNodesChange([{ type: "position", id: "researcher-1", dragging: false }]);
     expect(s.getState().revision).toBe(r0 + 1);

@@ -3,22 +3,11 @@
  * document, undo/redo, selection-based clipboard, and validation problems.
  * `revision` counts document edits; the save controller watches it.
  */
-import {
-  applyEdgeChanges,
-  applyNodeChanges,
-  type Connection,
-  type EdgeChange,
-  type NodeChange,
-} from "@xyflow/react";
+import { applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, type NodeChange } from "@xyflow/react";
 import { useStore } from "zustand";
 import { createStore, type StoreApi } from "zustand/vanilla";
 import { NODE_CATALOG, isKnownType, nodeTypeInfo } from "../doc/catalog";
-import {
-  copySelection,
-  isClipboardPayload,
-  pastePayload,
-  type ClipboardPayload,
-} from "../doc/clipboard";
+import { copySelection, isClipboardPayload, pastePayload, type ClipboardPayload } from "../doc/clipboard";
 import {
   EDGE_TYPE,
   SOURCE_HANDLE_ID,
@@ -36,13 +25,8 @@ import {
   type FlowNodeData,
 } from "../doc/convert";
 import { checkConnection, idAllocator, type ConnectionCheck } from "../doc/graph";
-import {
-  emptyDocument,
-  type NodeConfig,
-  type NodeType,
-  type Problem,
-  type WorkflowDocument,
-} from "../doc/types";
+import { defaultConfig, emptyDocument } from "../doc/engine";
+import { type NodeConfig, type NodeType, type Problem, type WorkflowDocument } from "../doc/types";
 import { emptyHistory, record, redo as redoStep, undo as undoStep, type HistoryState } from "./history";
 
 export interface Snapshot {
@@ -105,8 +89,7 @@ export function indexProblems(problems: readonly Problem[]): ProblemIndex {
     if (p.node_id) (byNode[p.node_id] ??= []).push(p);
     if (p.edge_id) (byEdge[p.edge_id] ??= []).push(p);
     // A cycle names its path: mark every node on it.
-    if (p.path && p.code.includes("cycle"))
-      for (const id of p.path) if (id !== p.node_id) (byNode[id] ??= []).push(p);
+    if (p.path && p.code.includes("cycle")) for (const id of p.path) if (id !== p.node_id) (byNode[id] ??= []).push(p);
   }
   return { byNode, byEdge };
 }
@@ -134,7 +117,12 @@ export function createEditorStore(initial: WorkflowDocument = emptyDocument()): 
       });
     };
 
-    const selectedIds = () => new Set(get().nodes.filter((n) => n.selected).map((n) => n.id));
+    const selectedIds = () =>
+      new Set(
+        get()
+          .nodes.filter((n) => n.selected)
+          .map((n) => n.id),
+      );
 
     const insert = (docNodes: ReturnType<typeof pastePayload>) => {
       const s = get();
@@ -219,8 +207,7 @@ export function createEditorStore(initial: WorkflowDocument = emptyDocument()): 
         const allowed = s.readOnly ? changes.filter((c) => c.type === "select") : changes;
         if (allowed.length === 0) return;
         const edges = applyEdgeChanges(allowed, s.edges);
-        if (allowed.some((c) => c.type === "remove" || c.type === "add" || c.type === "replace"))
-          edit({ edges });
+        if (allowed.some((c) => c.type === "remove" || c.type === "add" || c.type === "replace")) edit({ edges });
         else set({ edges });
       },
 
@@ -270,7 +257,7 @@ export function createEditorStore(initial: WorkflowDocument = emptyDocument()): 
           id,
           type,
           position,
-          data: { label: `${info.title} ${n}`, config: info.defaultConfig() },
+          data: { label: `${info.title} ${n}`, config: defaultConfig(type) },
           selected: true,
         };
         edit({
@@ -282,10 +269,7 @@ export function createEditorStore(initial: WorkflowDocument = emptyDocument()): 
 
       updateNode(id, patch, key) {
         const s = get();
-        edit(
-          { nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, ...patch } } : n)) },
-          key ?? null,
-        );
+        edit({ nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, ...patch } } : n)) }, key ?? null);
       },
 
       updateConfig(id, patch, key) {
@@ -304,9 +288,7 @@ export function createEditorStore(initial: WorkflowDocument = emptyDocument()): 
         const s = get();
         edit(
           {
-            edges: s.edges.map((e) =>
-              e.id === id ? { ...e, data: { ...(e.data as FlowEdgeData), ...patch } } : e,
-            ),
+            edges: s.edges.map((e) => (e.id === id ? { ...e, data: { ...(e.data as FlowEdgeData), ...patch } } : e)),
           },
           key ?? null,
         );
@@ -341,9 +323,7 @@ export function createEditorStore(initial: WorkflowDocument = emptyDocument()): 
         const edgeSet = new Set(edgeIds);
         edit({
           nodes: s.nodes.filter((n) => !nodeSet.has(n.id)),
-          edges: s.edges.filter(
-            (e) => !edgeSet.has(e.id) && !nodeSet.has(e.source) && !nodeSet.has(e.target),
-          ),
+          edges: s.edges.filter((e) => !edgeSet.has(e.id) && !nodeSet.has(e.source) && !nodeSet.has(e.target)),
         });
       },
 

@@ -51,7 +51,7 @@ describe("FrameBatcher", () => {
 });
 
 describe("token coalescing into the run store", () => {
-  it("200 nodes streaming at once: one store update per frame, text intact, frame well under budget", () => {
+  it("200 nodes streaming at once: one store update per frame, text intact (frame time: bench/canvas_bench.sh)", () => {
     const ids = Array.from({ length: 200 }, (_, i) => `n${i}`);
     const store = createRunViewStore(ids);
     const frames = new ManualFrames();
@@ -66,13 +66,11 @@ describe("token coalescing into the run store", () => {
     expect(updates).toBe(1);
     const before = store.getState().nodes;
 
-    let worst = 0;
     for (let frame = 0; frame < 10; frame++) {
       // ~10 token messages per node per second arrive; simulate a burst of 3 per node per frame.
-      for (let k = 0; k < 3; k++) for (const id of ids) batcher.push(ev(++seq, "node.token", { attempt: 1, delta: `${frame}.${k} ` }, id));
-      const t = performance.now();
+      for (let k = 0; k < 3; k++)
+        for (const id of ids) batcher.push(ev(++seq, "node.token", { attempt: 1, delta: `${frame}.${k} ` }, id));
       frames.tick();
-      worst = Math.max(worst, performance.now() - t);
     }
     expect(updates).toBe(11);
     const s = store.getState();
@@ -80,8 +78,6 @@ describe("token coalescing into the run store", () => {
     expect(s.nodes.n199!.text.length).toBe(s.nodes.n0!.text.length);
     expect(s.lastSeq).toBe(seq);
     expect(s.nodes).not.toBe(before);
-    // Reducing one frame of 600 token events must leave most of a 33 ms frame for rendering.
-    expect(worst).toBeLessThan(15);
   });
 
   it("a batch of duplicates does not notify subscribers", () => {

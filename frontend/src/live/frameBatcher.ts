@@ -10,9 +10,7 @@ export interface FrameScheduler {
 
 export const animationFrameScheduler: FrameScheduler = {
   request: (cb) =>
-    typeof requestAnimationFrame === "function"
-      ? requestAnimationFrame(() => cb())
-      : setTimeout(cb, 16),
+    typeof requestAnimationFrame === "function" ? requestAnimationFrame(() => cb()) : setTimeout(cb, 16),
   cancel: (h) => {
     if (typeof cancelAnimationFrame === "function") cancelAnimationFrame(h as number);
     else clearTimeout(h as ReturnType<typeof setTimeout>);

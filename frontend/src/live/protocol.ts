@@ -1,5 +1,5 @@
 /**
- * The live events protocol (SPEC §4): server → client messages on
+ * The live events protocol (docs/events.md): server → client messages on
  * `/ws/runs/<run_id>/?after=<seq>` and `/ws/workspace/`.
  */
 import type { Run } from "../api/types";
@@ -12,6 +12,25 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
 }
+
+/** What a `sideeffect.*` event says of the side effect (docs/api.md, "Side effects and rollback"). */
+export interface SideEffectEvent {
+  side_effect_id: number;
+  method: string;
+  host: string;
+  path: string;
+}
+
+/** One call of an agent's tool loop (a durable step). */
+export interface ToolStepEvent {
+  attempt?: number;
+  step?: number;
+  call_id?: string;
+  name: string;
+}
+
+/** A child run's state as its parent's `node.child` events report it. */
+export type ChildRunState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
 export interface EventDataMap {
   "run.queued": Record<string, never>;
@@ -52,6 +71,42 @@ export interface EventDataMap {
   };
   "node.failed": { attempt?: number; error?: ErrorInfo };
   "node.skipped": { reason?: string };
+  "node.waiting": {
+    attempt?: number;
+    /** What the node waits for: a decision (`approval`, the default) or its child runs (`children`). */
+    kind?: "approval" | "children";
+    message?: string;
+    /** `"editors"` (the workspace's owners and editors) or usernames. */
+    approvers?: string | string[];
+    deadline_at?: string;
+    on_timeout?: string;
+    /** `children`: the workflow the child runs run, and the node's bounds. */
+    workflow?: string;
+    max_iterations?: number;
+    max_parallel?: number;
+    on_item_error?: string;
+  };
+  /** A child run of a `workflow` node (its `iteration`, from 1) or `map` node (its item's `index`, from 0) started or ended. */
+  "node.child": {
+    child_run_id: string;
+    iteration?: number;
+    index?: number;
+    state: ChildRunState;
+    /** Why a child that failed did. */
+    error?: ErrorInfo;
+  };
+  /** A `map` node's children: ended, of all its items, and of those ended, failed or cancelled. */
+  "node.progress": { done: number; total: number; failed: number };
+  "node.decided": { decision?: "approve" | "reject"; by?: string | null; comment?: string; timed_out?: boolean };
+  "node.tool_call": ToolStepEvent & { arguments?: string };
+  "node.tool_result": ToolStepEvent & {
+    status?: "ok" | "error";
+    bytes?: number;
+    preview?: string;
+    error?: ErrorInfo;
+  };
+  "sideeffect.compensated": SideEffectEvent & { manual?: boolean };
+  "sideeffect.compensation_failed": SideEffectEvent & { error?: ErrorInfo };
   "edge.handoff": {
     edge_id: string;
     source: string;
@@ -76,18 +131,37 @@ export type RunEventOf<K extends EventType> = {
 /** A persisted run event (as in `GET runs/<id>/events/`). */
 export type RunEvent = { [K in EventType]: RunEventOf<K> }[EventType];
 
-export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set([
-  "run.succeeded",
-  "run.failed",
-  "run.cancelled",
-]);
+export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set(["run.succeeded", "run.failed", "run.cancelled"]);
 
 export type RunSocketMessage =
-  | ({ kind: "event" } & RunEvent)
-  | { kind: "replayed"; seq: number }
-  | { kind: "ping"; seq: number };
+  ({ kind: "event" } & RunEvent) | { kind: "replayed"; seq: number } | { kind: "ping"; seq: number };
 
 export type WorkspaceSocketMessage = { kind: "run"; run: Run } | { kind: "ping" };
+
+/**
+ * Close codes with which the server refuses a socket for good (docs/events.md): connecting
+ * again would be refused again, so a stream stops and says why. 4408 (the client fell
+ * behind) is not one: reconnecting with `after` is its cure, like any other close.
+ */
+export const REFUSALS: Readonly<Record<number, string>> = {
+  4400: "The server refused the live connection as malformed.",
+  4401: "You are signed out, or your session or token is no longer valid: sign in again to see live updates.",
+  4403: "The server refused a live connection from this page's address.",
+  4404: "This run is not in your workspaces any more: your access may have been removed.",
+};
+
+export interface Refusal {
+  code: number;
+  reason: string;
+}
+
+/** The refusal a socket's close event carries, or null when reconnecting may help. */
+export function refusalOf(closeEvent: unknown): Refusal | null {
+  const code = (closeEvent as { code?: unknown } | null)?.code;
+  if (typeof code !== "number") return null;
+  const reason = REFUSALS[code];
+  return reason === undefined ? null : { code, reason };
+}
 
 export function isTerminalEvent(e: { type: string }): boolean {
   return TERMINAL_EVENT_TYPES.has(e.type);
@@ -121,7 +195,11 @@ export function parseRunSocketMessage(raw: unknown): RunSocketMessage | null {
 }
 
 /** `ws(s)://<host>/ws/runs/<id>/?after=<seq>` for the page's own origin. */
-export function runSocketUrl(runId: string, after: number, loc: Pick<Location, "protocol" | "host"> = location): string {
+export function runSocketUrl(
+  runId: string,
+  after: number,
+  loc: Pick<Location, "protocol" | "host"> = location,
+): string {
   const scheme = loc.protocol === "https:" ? "wss:" : "ws:";
   return `${scheme}//${loc.host}/ws/runs/${encodeURIComponent(runId)}/?after=${after}`;
 }

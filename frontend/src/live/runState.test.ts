@@ -12,16 +12,52 @@ function happyLog(): RunEvent[] {
     ev(2, "run.started", {}, undefined, at(10)),
     ev(3, "node.queued", { attempt: 1 }, "in", at(11)),
     ev(4, "node.started", { attempt: 1, worker: "celery@w1" }, "in", at(12)),
-    ev(5, "node.succeeded", { attempt: 1, usage: { prompt_tokens: 0, completion_tokens: 0 }, cost_usd: 0, duration_ms: 1, output_preview: { topic: "x" } }, "in", at(13)),
-    ev(6, "edge.handoff", { edge_id: "e1", source: "in", target: "a", bytes: 17, preview: { topic: "x" } }, undefined, at(14)),
+    ev(
+      5,
+      "node.succeeded",
+      {
+        attempt: 1,
+        usage: { prompt_tokens: 0, completion_tokens: 0 },
+        cost_usd: 0,
+        duration_ms: 1,
+        output_preview: { topic: "x" },
+      },
+      "in",
+      at(13),
+    ),
+    ev(
+      6,
+      "edge.handoff",
+      { edge_id: "e1", source: "in", target: "a", bytes: 17, preview: { topic: "x" } },
+      undefined,
+      at(14),
+    ),
     ev(7, "node.queued", { attempt: 1 }, "a", at(15)),
     ev(8, "node.started", { attempt: 1, worker: "celery@w2" }, "a", at(20)),
     ev(9, "node.token", { attempt: 1, delta: "Hel" }, "a", at(30)),
     ev(10, "node.log", { level: "info", message: "calling model" }, "a", at(31)),
     ev(11, "node.token", { attempt: 1, delta: "lo" }, "a", at(40)),
-    ev(12, "node.succeeded", { attempt: 1, usage: { prompt_tokens: 9, completion_tokens: 30 }, cost_usd: 0.01, duration_ms: 25, output_preview: "Hello" }, "a", at(45)),
+    ev(
+      12,
+      "node.succeeded",
+      {
+        attempt: 1,
+        usage: { prompt_tokens: 9, completion_tokens: 30 },
+        cost_usd: 0.01,
+        duration_ms: 25,
+        output_preview: "Hello",
+      },
+      "a",
+      at(45),
+    ),
     ev(13, "node.skipped", { reason: "condition false" }, "b", at(46)),
-    ev(14, "run.succeeded", { output: { text: "Hello" }, duration_ms: 50, prompt_tokens: 9, completion_tokens: 30, cost_usd: 0.01 }, undefined, at(60)),
+    ev(
+      14,
+      "run.succeeded",
+      { output: { text: "Hello" }, duration_ms: 50, prompt_tokens: 9, completion_tokens: 30, cost_usd: 0.01 },
+      undefined,
+      at(60),
+    ),
   ];
 }
 
@@ -30,7 +66,13 @@ describe("run view reduction", () => {
     const s = reduceLog(["in", "a", "b"], happyLog());
     expect(s.runState).toBe("succeeded");
     expect(s.lastSeq).toBe(14);
-    expect(s.nodes.a).toMatchObject({ state: "succeeded", text: "Hello", worker: "celery@w2", durationMs: 25, costUsd: 0.01 });
+    expect(s.nodes.a).toMatchObject({
+      state: "succeeded",
+      text: "Hello",
+      worker: "celery@w2",
+      durationMs: 25,
+      costUsd: 0.01,
+    });
     expect(s.nodes.b).toMatchObject({ state: "skipped", skipReason: "condition false" });
     expect(s.counts).toMatchObject({ pending: 0, succeeded: 2, skipped: 1, running: 0 });
     expect(s.edges.e1).toMatchObject({ count: 1, bytes: 17, preview: { topic: "x" } });
@@ -79,15 +121,24 @@ describe("run view reduction", () => {
   });
 
   it("retries: a new attempt clears the streamed text, late tokens of an old attempt are dropped", () => {
-    const s = reduceLog(["a"], [
-      ev(1, "node.started", { attempt: 1, worker: "w1" }, "a", at(0)),
-      ev(2, "node.token", { attempt: 1, delta: "first" }, "a", at(1)),
-      ev(3, "node.retrying", { attempt: 1, delay_ms: 1000, error: { code: "rate_limit", message: "429" } }, "a", at(2)),
-      ev(4, "node.queued", { attempt: 2 }, "a", at(3)),
-      ev(5, "node.started", { attempt: 2, worker: "w2" }, "a", at(4)),
-      ev(6, "node.token", { attempt: 1, delta: "late" }, "a", at(5)),
-      ev(7, "node.token", { attempt: 2, delta: "second" }, "a", at(6)),
-    ]);
+    const s = reduceLog(
+      ["a"],
+      [
+        ev(1, "node.started", { attempt: 1, worker: "w1" }, "a", at(0)),
+        ev(2, "node.token", { attempt: 1, delta: "first" }, "a", at(1)),
+        ev(
+          3,
+          "node.retrying",
+          { attempt: 1, delay_ms: 1000, error: { code: "rate_limit", message: "429" } },
+          "a",
+          at(2),
+        ),
+        ev(4, "node.queued", { attempt: 2 }, "a", at(3)),
+        ev(5, "node.started", { attempt: 2, worker: "w2" }, "a", at(4)),
+        ev(6, "node.token", { attempt: 1, delta: "late" }, "a", at(5)),
+        ev(7, "node.token", { attempt: 2, delta: "second" }, "a", at(6)),
+      ],
+    );
     expect(s.nodes.a).toMatchObject({ state: "running", attempt: 2, text: "second", worker: "w2" });
     expect(s.bars.map((b) => [b.attempt, b.worker, b.state, b.end !== null])).toEqual([
       [1, "w1", "retrying", true],
@@ -99,7 +150,11 @@ describe("run view reduction", () => {
 
   it("counts queued/running/retrying as states change", () => {
     let s = initialRunViewState(["a", "b", "c"]);
-    s = applyEvents(s, [ev(1, "node.queued", { attempt: 1 }, "a"), ev(2, "node.queued", { attempt: 1 }, "b"), ev(3, "node.started", { attempt: 1 }, "a")]);
+    s = applyEvents(s, [
+      ev(1, "node.queued", { attempt: 1 }, "a"),
+      ev(2, "node.queued", { attempt: 1 }, "b"),
+      ev(3, "node.started", { attempt: 1 }, "a"),
+    ]);
     expect(s.counts).toMatchObject({ pending: 1, queued: 1, running: 1 });
     s = applyEvents(s, [ev(4, "node.retrying", { attempt: 1, delay_ms: 5 }, "a")]);
     expect(s.counts).toMatchObject({ running: 0, retrying: 1 });
@@ -108,18 +163,54 @@ describe("run view reduction", () => {
   });
 
   it("a failed run keeps its error; a cancelled run marks its cancelled nodes and closes bars", () => {
-    const failed = reduceLog(["a"], [ev(1, "node.started", { attempt: 1, worker: "w" }, "a"), ev(2, "node.failed", { attempt: 1, error: { code: "boom", message: "Boom" } }, "a"), ev(3, "run.failed", { error: { code: "node_failed", message: "a failed" } })]);
+    const failed = reduceLog(
+      ["a"],
+      [
+        ev(1, "node.started", { attempt: 1, worker: "w" }, "a"),
+        ev(2, "node.failed", { attempt: 1, error: { code: "boom", message: "Boom" } }, "a"),
+        ev(3, "run.failed", { error: { code: "node_failed", message: "a failed" } }),
+      ],
+    );
     expect(failed.runState).toBe("failed");
     expect(failed.error).toEqual({ code: "node_failed", message: "a failed" });
     expect(failed.nodes.a).toMatchObject({ state: "failed", error: { code: "boom" } });
 
-    const cancelled = reduceLog(["a", "b"], [ev(1, "run.started", {}), ev(2, "node.started", { attempt: 1, worker: "w" }, "a"), ev(3, "run.cancelled", { reason: "by user", cancelled_nodes: ["a", "b"] })]);
+    const cancelled = reduceLog(
+      ["a", "b"],
+      [
+        ev(1, "run.started", {}),
+        ev(2, "node.started", { attempt: 1, worker: "w" }, "a"),
+        ev(3, "run.cancelled", { reason: "by user", cancelled_nodes: ["a", "b"] }),
+      ],
+    );
     expect(cancelled.runState).toBe("cancelled");
     expect(cancelled.cancelReason).toBe("by user");
     expect(cancelled.nodes.a!.state).toBe("cancelled");
     expect(cancelled.nodes.b!.state).toBe("cancelled");
     expect(cancelled.bars[0]!.end).not.toBeNull();
     expect(cancelled.counts.cancelled).toBe(2);
+  });
+
+  it("shows an agent's tool calls and results in its node's log", () => {
+    const s = reduceLog(
+      [],
+      [
+        ev(1, "node.tool_call", { step: 0, call_id: "c1", name: "lookup", arguments: '{"q":"a"}' }, "a"),
+        ev(2, "node.tool_result", { step: 1, call_id: "c1", name: "lookup", status: "ok", preview: "hits" }, "a"),
+        ev(
+          3,
+          "node.tool_result",
+          { step: 3, name: "fetch", status: "error", error: { code: "egress_refused", message: "private" } },
+          "a",
+        ),
+      ],
+    );
+    expect(s.logs.map((l) => [l.nodeId, l.level, l.message])).toEqual([
+      ["a", "info", 'Tool call lookup({"q":"a"})'],
+      ["a", "info", "Tool result lookup: hits"],
+      ["a", "warning", "Tool result fetch: egress_refused: private"],
+    ]);
+    expect([s.nodes.a!.toolCalls, s.nodes.a!.lastTool]).toEqual([1, "lookup"]);
   });
 
   it("accepts events for nodes it did not know", () => {

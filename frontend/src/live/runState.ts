@@ -8,7 +8,38 @@
  * not re-render).
  */
 import type { NodeState, RunState } from "../api/types";
-import type { ErrorInfo, LogLevel, RunEvent, Usage } from "./protocol";
+import type { ChildRunState, ErrorInfo, LogLevel, RunEvent, Usage } from "./protocol";
+
+/** What an approval node asks, and once decided, the decision (`node.waiting`, `node.decided`). */
+export interface ApprovalLive {
+  message: string;
+  approvers: string | string[];
+  deadlineAt: string | null;
+  decision: "approve" | "reject" | null;
+  by: string | null;
+  comment: string;
+  timedOut: boolean;
+}
+
+/**
+ * One child run of a `workflow` node (`step`: its iteration, from 1) or a `map` node (its item's index,
+ * from 0), as its `node.child` events report it.
+ */
+export interface ChildRunLive {
+  runId: string;
+  step: number;
+  state: ChildRunState;
+  error: ErrorInfo | null;
+}
+
+/** A `map` node's progress (`node.progress`): children ended of `total`, and of those, `failed`. */
+export interface MapProgress {
+  done: number;
+  total: number;
+  failed: number;
+}
+
+const TERMINAL_CHILD_STATES: ReadonlySet<ChildRunState> = new Set(["succeeded", "failed", "cancelled"]);
 
 export interface NodeLive {
   state: NodeState;
@@ -28,6 +59,13 @@ export interface NodeLive {
   outputPreview: unknown;
   retryDelayMs: number | null;
   skipReason: string | null;
+  approval: ApprovalLive | null;
+  /** A `workflow` or `map` node's child runs in step order; null for other nodes (and before it waits). */
+  children: ChildRunLive[] | null;
+  progress: MapProgress | null;
+  /** An agent's tool calls so far in this run, and the name of the latest. */
+  toolCalls: number;
+  lastTool: string | null;
   /** Seq of the last event that touched this node. */
   seq: number;
 }
@@ -63,6 +101,8 @@ export type RunViewRunState = RunState | "unknown";
 
 export interface RunViewState {
   lastSeq: number;
+  /** The seq of the latest `sideeffect.*` event: the side-effects panel reloads on it. */
+  sideEffectSeq: number;
   runState: RunViewRunState;
   queuedAt: string | null;
   startedAt: string | null;
@@ -86,6 +126,7 @@ export const EMPTY_COUNTS: Readonly<Record<NodeState, number>> = Object.freeze({
   queued: 0,
   running: 0,
   retrying: 0,
+  waiting: 0,
   succeeded: 0,
   failed: 0,
   skipped: 0,
@@ -109,6 +150,11 @@ export function newNodeLive(): NodeLive {
     outputPreview: undefined,
     retryDelayMs: null,
     skipReason: null,
+    approval: null,
+    children: null,
+    progress: null,
+    toolCalls: 0,
+    lastTool: null,
     seq: 0,
   };
 }
@@ -119,6 +165,7 @@ export function initialRunViewState(nodeIds: readonly string[] = []): RunViewSta
   for (const id of nodeIds) nodes[id] = newNodeLive();
   return {
     lastSeq: 0,
+    sideEffectSeq: 0,
     runState: "unknown",
     queuedAt: null,
     startedAt: null,
@@ -138,12 +185,7 @@ export function initialRunViewState(nodeIds: readonly string[] = []): RunViewSta
   };
 }
 
-export const TERMINAL_NODE_STATES: ReadonlySet<NodeState> = new Set([
-  "succeeded",
-  "failed",
-  "skipped",
-  "cancelled",
-]);
+export const TERMINAL_NODE_STATES: ReadonlySet<NodeState> = new Set(["succeeded", "failed", "skipped", "cancelled"]);
 
 export function isRunFinished(s: RunViewRunState): boolean {
   return s === "succeeded" || s === "failed" || s === "cancelled";
@@ -162,6 +204,8 @@ export function applyEvents(state: RunViewState, events: readonly RunEvent[]): R
 
   const d: RunViewState = { ...state, nodes: { ...state.nodes }, counts: { ...state.counts } };
   const touchedNodes = new Set<string>();
+  // Nodes whose child list this batch already copied: a map's thousand children cost one copy a frame.
+  const childrenCopied = new Set<string>();
   let edgesCopied = false;
   let barsCopied = false;
   const newLogs: LogEntry[] = [];
@@ -205,6 +249,13 @@ export function applyEvents(state: RunViewState, events: readonly RunEvent[]): R
       }
     }
   };
+  const children = (nodeId: string, n: NodeLive): ChildRunLive[] => {
+    if (!childrenCopied.has(nodeId)) {
+      n.children = n.children ? n.children.slice() : [];
+      childrenCopied.add(nodeId);
+    }
+    return n.children!;
+  };
   const log = (e: RunEvent, level: LogLevel, message: string, system = true) =>
     newLogs.push({ seq: e.seq, ts: e.ts, nodeId: e.node_id ?? null, level, message, system });
 
@@ -224,8 +275,7 @@ export function applyEvents(state: RunViewState, events: readonly RunEvent[]): R
       case "run.succeeded":
       case "run.failed":
       case "run.cancelled": {
-        d.runState =
-          e.type === "run.succeeded" ? "succeeded" : e.type === "run.failed" ? "failed" : "cancelled";
+        d.runState = e.type === "run.succeeded" ? "succeeded" : e.type === "run.failed" ? "failed" : "cancelled";
         d.finishedAt = e.ts;
         const data = e.data;
         if (typeof data.duration_ms === "number") d.durationMs = data.duration_ms;
@@ -371,6 +421,88 @@ export function applyEvents(state: RunViewState, events: readonly RunEvent[]): R
         n.seq = e.seq;
         break;
       }
+      case "node.waiting": {
+        if (!nid) break;
+        const n = node(nid);
+        setState(n, "waiting");
+        if (typeof e.data.attempt === "number") n.attempt = e.data.attempt;
+        n.startedAt = e.ts;
+        n.seq = e.seq;
+        if (e.data.kind === "children") {
+          // A new wait starts its own children (a retried node's earlier ones are not its).
+          n.children = [];
+          childrenCopied.add(nid);
+          n.progress = null;
+          log(e, "info", "Waiting for child runs");
+          break;
+        }
+        n.approval = {
+          message: e.data.message ?? "",
+          approvers: e.data.approvers ?? "editors",
+          deadlineAt: e.data.deadline_at ?? null,
+          decision: null,
+          by: null,
+          comment: "",
+          timedOut: false,
+        };
+        log(e, "info", `Waiting for approval: ${n.approval.message}`);
+        break;
+      }
+      case "node.decided": {
+        if (!nid) break;
+        const n = node(nid);
+        const decision = e.data.decision ?? null;
+        n.approval = {
+          ...(n.approval ?? { message: "", approvers: "editors", deadlineAt: null }),
+          decision,
+          by: e.data.by ?? null,
+          comment: e.data.comment ?? "",
+          timedOut: e.data.timed_out ?? false,
+        };
+        n.seq = e.seq;
+        log(e, decision === "approve" ? "info" : "warning", decisionText(n.approval));
+        break;
+      }
+      case "node.child": {
+        if (!nid) break;
+        const step = e.data.iteration ?? e.data.index;
+        if (typeof step !== "number" || typeof e.data.child_run_id !== "string") break;
+        const n = node(nid);
+        upsertChild(children(nid, n), {
+          runId: e.data.child_run_id,
+          step,
+          state: e.data.state,
+          error: e.data.error ?? null,
+        });
+        n.seq = e.seq;
+        if (e.data.state === "failed" || e.data.state === "cancelled") {
+          const what = e.data.iteration !== undefined ? `Iteration ${step}` : `Item ${step}`;
+          log(e, "warning", `${what} ${e.data.state}${e.data.error ? `: ${e.data.error.message}` : ""}`);
+        }
+        break;
+      }
+      case "node.progress": {
+        if (!nid) break;
+        const n = node(nid);
+        n.progress = { done: e.data.done, total: e.data.total, failed: e.data.failed };
+        n.seq = e.seq;
+        break;
+      }
+      case "node.tool_call": {
+        if (nid) {
+          const n = node(nid);
+          n.toolCalls++;
+          n.lastTool = e.data.name;
+          n.seq = e.seq;
+        }
+        log(e, "info", `Tool call ${e.data.name}(${e.data.arguments ?? ""})`, false);
+        break;
+      }
+      case "node.tool_result": {
+        const what = e.data.error ? `${e.data.error.code}: ${e.data.error.message}` : (e.data.preview ?? "");
+        log(e, e.data.status === "error" ? "warning" : "info", `Tool result ${e.data.name}: ${what}`, false);
+        break;
+      }
       case "edge.handoff": {
         const id = e.data.edge_id;
         if (!id) break;
@@ -388,12 +520,45 @@ export function applyEvents(state: RunViewState, events: readonly RunEvent[]): R
         };
         break;
       }
+      case "sideeffect.compensated":
+      case "sideeffect.compensation_failed":
+        d.sideEffectSeq = e.seq;
+        break;
       default:
         break;
     }
   }
   if (newLogs.length) d.logs = state.logs.concat(newLogs);
   return d;
+}
+
+/**
+ * Puts a child into a list kept in step order (a binary search: a map has up to 10,000). A later report of
+ * the same step replaces it, except that an ended child never goes back to running (a report arriving late).
+ */
+function upsertChild(list: ChildRunLive[], child: ChildRunLive): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.step < child.step) lo = mid + 1;
+    else hi = mid;
+  }
+  const prev = list[lo];
+  if (prev?.step !== child.step) {
+    list.splice(lo, 0, child);
+    return;
+  }
+  const late =
+    prev.runId === child.runId && TERMINAL_CHILD_STATES.has(prev.state) && !TERMINAL_CHILD_STATES.has(child.state);
+  if (!late) list[lo] = child;
+}
+
+/** The history line of a decision: "Approved by ann: ship it", "Rejected (timed out)". */
+export function decisionText(a: ApprovalLive): string {
+  const verb = a.decision === "approve" ? "Approved" : "Rejected";
+  const who = a.timedOut ? " (timed out)" : a.by ? ` by ${a.by}` : "";
+  return `${verb}${who}${a.comment ? `: ${a.comment}` : ""}`;
 }
 
 /** Convenience: the state after a whole log. */

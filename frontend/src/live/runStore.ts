@@ -12,6 +12,8 @@ import { RunEventStream, type RunStreamOptions, type SocketLike, type StreamStat
 
 export interface RunViewStore extends RunViewState {
   stream: StreamStatus;
+  /** Why the server refused the live socket (with `stream: "refused"`). */
+  streamRefusal: string | null;
   /** Count of reduced batches (diagnostics, bench). */
   batches: number;
 }
@@ -22,6 +24,7 @@ export function createRunViewStore(nodeIds: readonly string[] = []): RunViewStor
   return createStore<RunViewStore>(() => ({
     ...initialRunViewState(nodeIds),
     stream: "connecting",
+    streamRefusal: null,
     batches: 0,
   }));
 }
@@ -54,6 +57,7 @@ export function attachRunStream(
     fetchEvents: opts.fetchEvents ?? ((id, after, limit) => api.runEvents(id, after, limit)),
     onEvents: (events) => batcher.pushAll(events),
     onStatus: (status) => store.setState({ stream: status }),
+    onRefused: (refusal) => store.setState({ streamRefusal: refusal.reason }),
     ...(opts.onError ? { onError: opts.onError } : {}),
   });
   stream.start();

@@ -8,13 +8,16 @@
  *   last applied one) it pages `GET runs/<id>/events/?after=<last>` until caught up,
  *   applies, then drains what arrived meanwhile.
  * - On close it reconnects with exponential backoff and jitter (capped), and stops
- *   reconnecting once a terminal run event has been applied.
+ *   reconnecting once a terminal run event has been applied, or for good when the
+ *   server refused the socket (4401, 4403, 4404: `refused`, with the reason).
  */
 import {
   isTerminalEvent,
   parseRunSocketMessage,
+  refusalOf,
   runSocketUrl,
   toRunEvent,
+  type Refusal,
   type RunEvent,
 } from "./protocol";
 
@@ -26,13 +29,7 @@ export interface SocketLike {
   close(code?: number, reason?: string): void;
 }
 
-export type StreamStatus =
-  | "connecting"
-  | "replaying"
-  | "live"
-  | "reconnecting"
-  | "done"
-  | "closed";
+export type StreamStatus = "connecting" | "replaying" | "live" | "reconnecting" | "done" | "closed" | "refused";
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -44,15 +41,13 @@ export interface RunStreamOptions {
   /** The last seq already applied by the caller (0: from the start). */
   after?: number;
   createSocket: (url: string) => SocketLike;
-  fetchEvents: (
-    runId: string,
-    after: number,
-    limit: number,
-  ) => Promise<{ events: RunEvent[]; last_seq: number }>;
+  fetchEvents: (runId: string, after: number, limit: number) => Promise<{ events: RunEvent[]; last_seq: number }>;
   /** Receives events in seq order, each exactly once. */
   onEvents: (events: RunEvent[]) => void;
   onStatus?: (status: StreamStatus) => void;
   onError?: (error: unknown) => void;
+  /** Called once, before the status becomes `refused`. */
+  onRefused?: (refusal: Refusal) => void;
   socketUrl?: (runId: string, after: number) => string;
   timers?: Timers;
   random?: () => number;
@@ -78,10 +73,8 @@ export function backoffDelay(
 }
 
 export class RunEventStream {
-  private readonly o: Required<
-    Omit<RunStreamOptions, "onStatus" | "onError" | "after">
-  > &
-    Pick<RunStreamOptions, "onStatus" | "onError">;
+  private readonly o: Required<Omit<RunStreamOptions, "onStatus" | "onError" | "onRefused" | "after">> &
+    Pick<RunStreamOptions, "onStatus" | "onError" | "onRefused">;
   private socket: SocketLike | null = null;
   private last: number;
   private readonly pending = new Map<number, RunEvent>();
@@ -93,6 +86,7 @@ export class RunEventStream {
   private disposed = false;
   private terminal = false;
   private statusValue: StreamStatus = "connecting";
+  private refusalValue: Refusal | null = null;
   /** How many gap repairs ran (for tests and diagnostics). */
   repairs = 0;
   /** How many sockets were opened. */
@@ -120,6 +114,10 @@ export class RunEventStream {
   get done(): boolean {
     return this.terminal;
   }
+  /** Why the server refused the socket, once it has. */
+  get refusal(): Refusal | null {
+    return this.refusalValue;
+  }
 
   start(): this {
     this.connect();
@@ -128,11 +126,15 @@ export class RunEventStream {
 
   /** Stops for good: closes the socket and cancels timers. */
   close(): void {
+    this.stop();
+    this.setStatus(this.terminal ? "done" : "closed");
+  }
+
+  private stop(): void {
     this.disposed = true;
     this.o.timers.clearTimeout(this.reconnectTimer);
     this.o.timers.clearTimeout(this.repairTimer);
     this.dropSocket();
-    this.setStatus(this.terminal ? "done" : "closed");
   }
 
   private setStatus(s: StreamStatus): void {
@@ -178,12 +180,21 @@ export class RunEventStream {
     socket.onerror = () => {
       /* onclose follows */
     };
-    socket.onclose = () => {
+    socket.onclose = (ev) => {
       if (this.socket !== socket) return;
       this.socket = null;
       if (this.disposed) return;
       if (this.terminal) {
         this.setStatus("done");
+        return;
+      }
+      const refusal = refusalOf(ev);
+      if (refusal) {
+        // Any retry would be refused the same way, and so would the event pages.
+        this.stop();
+        this.refusalValue = refusal;
+        this.o.onRefused?.(refusal);
+        this.setStatus("refused");
         return;
       }
       this.scheduleReconnect();

@@ -12,7 +12,12 @@ describe("WorkspaceStream", () => {
 
   it("passes run messages on, ignores pings, reconnects", async () => {
     const runs: Run[] = [];
-    const w = new WorkspaceStream({ onRun: (r) => runs.push(r), createSocket: (u) => new FakeSocket(u), url: "ws://x/ws/workspace/", random: () => 0.5 }).start();
+    const w = new WorkspaceStream({
+      onRun: (r) => runs.push(r),
+      createSocket: (u) => new FakeSocket(u),
+      url: "ws://x/ws/workspace/",
+      random: () => 0.5,
+    }).start();
     const s = FakeSocket.last();
     s.open();
     s.send({ kind: "ping" });

@@ -1,11 +1,16 @@
-/** `ws /ws/workspace/`: run status changes for the run list, reconnecting with backoff. */
+/**
+ * `ws /ws/workspace/`: run status changes for the run list, reconnecting with backoff
+ * unless the server refused the socket for good (docs/events.md).
+ */
 import type { Run } from "../api/types";
-import { workspaceSocketUrl, type WorkspaceSocketMessage } from "./protocol";
+import { refusalOf, workspaceSocketUrl, type Refusal, type WorkspaceSocketMessage } from "./protocol";
 import { backoffDelay, type SocketLike, type Timers } from "./runStream";
 
 export interface WorkspaceStreamOptions {
   onRun: (run: Run) => void;
   onStatus?: (connected: boolean) => void;
+  /** Called once when the server refuses the socket; the stream then stops. */
+  onRefused?: (refusal: Refusal) => void;
   createSocket?: (url: string) => SocketLike;
   url?: string;
   timers?: Timers;
@@ -67,10 +72,16 @@ export class WorkspaceStream {
       }
       if (msg && msg.kind === "run" && msg.run && typeof msg.run.id === "string") this.o.onRun(msg.run);
     };
-    socket.onclose = () => {
+    socket.onclose = (ev) => {
       if (this.socket !== socket) return;
       this.socket = null;
       this.o.onStatus?.(false);
+      const refusal = refusalOf(ev);
+      if (refusal) {
+        this.disposed = true;
+        this.o.onRefused?.(refusal);
+        return;
+      }
       this.retry();
     };
     socket.onerror = () => {};
@@ -79,9 +90,6 @@ export class WorkspaceStream {
   private retry(): void {
     if (this.disposed || this.timer !== null) return;
     this.attempt++;
-    this.timer = this.timers.setTimeout(
-      () => this.connect(),
-      backoffDelay(this.attempt, this.o.random ?? Math.random),
-    );
+    this.timer = this.timers.setTimeout(() => this.connect(), backoffDelay(this.attempt, this.o.random ?? Math.random));
   }
 }

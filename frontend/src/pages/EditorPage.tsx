@@ -12,10 +12,14 @@ import { ProblemsList } from "../editor/components/ProblemsList";
 import { RunDialog } from "../editor/components/RunDialog";
 import { ShortcutsHelp } from "../editor/components/ShortcutsHelp";
 import { SidePanel } from "../editor/components/SidePanel";
+import { StatsPanel } from "../editor/components/StatsPanel";
+import { TriggersPanel } from "../triggers/TriggersPanel";
 import { VersionsDialog } from "../editor/components/VersionsDialog";
 import { useLastRun } from "../editor/lastRun";
 import { computeLayout } from "../editor/layout";
 import { SaveController, type SaveState } from "../editor/saveMachine";
+import { ACTIONS, type ActionContext } from "../editor/actions";
+import { ActionButton } from "../editor/components/ActionButton";
 import { isTypingTarget, matchShortcut } from "../editor/shortcuts";
 import { editorStore, useEditor } from "../editor/store";
 import { roleIn, useSession } from "../session/store";
@@ -24,12 +28,18 @@ import { toast } from "../ui/toasts";
 import { useFetch } from "../ui/useFetch";
 import { takeEarly } from "../ui/preload";
 import { relativeTime } from "../ui/format";
+import { WorkspaceScope } from "../workspace/scope";
+
+const EXPORT_FORMATS = ["json", "yaml"] as const;
 
 export default function EditorPage() {
   const { id = "" } = useParams();
   const [attempt, setAttempt] = useState(0);
   // Taken from the request started at start-up when the browser opened this page (ui/preload.ts).
-  const loaded = useFetch<Workflow>(`${id}#${attempt}`, (signal) => (attempt === 0 ? takeEarly<Workflow>(`workflow:${id}`) : null) ?? api.getWorkflow(id, signal));
+  const loaded = useFetch<Workflow>(
+    `${id}#${attempt}`,
+    (signal) => (attempt === 0 ? takeEarly<Workflow>(`workflow:${id}`) : null) ?? api.getWorkflow(id, signal),
+  );
 
   if (loaded.status === "loading") return <Spinner label="Loading workflow…" />;
   if (loaded.status === "error") return <ErrorState error={loaded.error} onRetry={() => setAttempt((n) => n + 1)} />;
@@ -63,7 +73,7 @@ function Editor({ initial }: { initial: Workflow }) {
   const role = useSession((s) => roleIn(s, initial.workspace));
   const readOnly = role === "viewer";
   const [info, setInfo] = useState({ updatedBy: initial.updated_by, updatedAt: initial.updated_at });
-  const [dialog, setDialog] = useState<null | "run" | "versions" | "help">(null);
+  const [dialog, setDialog] = useState<null | "run" | "versions" | "stats" | "help" | "triggers">(null);
   const [layoutBusy, setLayoutBusy] = useState(false);
   const importInput = useRef<HTMLInputElement>(null);
 
@@ -91,7 +101,12 @@ function Editor({ initial }: { initial: Workflow }) {
           // Undoable: the merge is one step on top of my edits.
           editorStore.getState().loadDocument(doc, { readOnly, keepHistory: true });
           const kept = result.conflicts.length;
-          toast(kept ? `Merged; ${kept} field${kept === 1 ? "" : "s"} you both changed kept as yours` : "Merged their changes with yours", "success");
+          toast(
+            kept
+              ? `Merged; ${kept} field${kept === 1 ? "" : "s"} you both changed kept as yours`
+              : "Merged their changes with yours",
+            "success",
+          );
         },
       }),
   );
@@ -148,7 +163,11 @@ function Editor({ initial }: { initial: Workflow }) {
     try {
       const positions = await computeLayout({
         // Room for the streamed text a node shows in the run view.
-        nodes: s.nodes.map((n) => ({ id: n.id, width: n.measured?.width ?? 220, height: Math.max(n.measured?.height ?? 64, 110) })),
+        nodes: s.nodes.map((n) => ({
+          id: n.id,
+          width: n.measured?.width ?? 220,
+          height: Math.max(n.measured?.height ?? 64, 110),
+        })),
         edges: s.edges.map((e) => ({ id: e.id, source: e.source, target: e.target })),
       });
       editorStore.getState().setPositions(positions);
@@ -165,7 +184,12 @@ function Editor({ initial }: { initial: Workflow }) {
       const r = await api.validate(initial.id, editorStore.getState().getDocument());
       editorStore.getState().setProblems(r.problems ?? []);
       const errors = (r.problems ?? []).filter((p) => p.severity === "error").length;
-      toast(r.valid ? `Valid${r.problems?.length ? ` (${r.problems.length} warnings)` : ""}` : `${errors} error${errors === 1 ? "" : "s"} found`, r.valid ? "success" : "error");
+      toast(
+        r.valid
+          ? `Valid${r.problems?.length ? ` (${r.problems.length} warnings)` : ""}`
+          : `${errors} error${errors === 1 ? "" : "s"} found`,
+        r.valid ? "success" : "error",
+      );
     } catch (err) {
       toast(err instanceof Error ? err.message : String(err), "error");
     }
@@ -183,72 +207,31 @@ function Editor({ initial }: { initial: Workflow }) {
         // The server export failed (or is not there yet): export what the editor holds.
         const doc = editorStore.getState().getDocument();
         const { documentToText, downloadText } = await import("../doc/io");
-        downloadText(`${name}.${format}`, documentToText(doc, format), format === "json" ? "application/json" : "application/yaml");
+        downloadText(
+          `${name}.${format}`,
+          documentToText(doc, format),
+          format === "json" ? "application/json" : "application/yaml",
+        );
       }
     },
     [controller, initial.id],
   );
 
-  const importFile = useCallback(async (file: File | undefined) => {
-    if (!file) return;
-    try {
-      const { parseDocumentText } = await import("../doc/io");
-      const doc = parseDocumentText(await file.text());
-      editorStore.getState().loadDocument(doc, { keepHistory: true });
-      toast(`Imported ${doc.nodes.length} nodes from ${file.name} (undo to revert)`, "success");
-      requestAnimationFrame(() => void rf.fitView({ padding: 0.2 }));
-    } catch (err) {
-      toast(err instanceof Error ? err.message : String(err), "error");
-    }
-  }, [rf]);
-
-  // Keyboard shortcuts.
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (isTypingTarget(e.target) || document.querySelector('[aria-modal="true"]')) return;
-      const action = matchShortcut(e);
-      if (!action) return;
-      const st = editorStore.getState();
-      e.preventDefault();
-      switch (action) {
-        case "undo":
-          st.undo();
-          break;
-        case "redo":
-          st.redo();
-          break;
-        case "selectAll":
-          st.selectAll();
-          break;
-        case "delete":
-          st.deleteSelection();
-          break;
-        case "duplicate":
-          st.duplicate();
-          break;
-        case "save":
-          void controller.flush();
-          break;
-        case "layout":
-          void autoLayout();
-          break;
-        case "fit":
-          void rf.fitView({ padding: 0.2, duration: 200 });
-          break;
-        case "help":
-          setDialog("help");
-          break;
-        case "deselect":
-          st.select([]);
-          break;
-        case "run":
-          if (!readOnly) setDialog("run");
-          break;
+  const importFile = useCallback(
+    async (file: File | undefined) => {
+      if (!file) return;
+      try {
+        const { parseDocumentText } = await import("../doc/io");
+        const doc = parseDocumentText(await file.text());
+        editorStore.getState().loadDocument(doc, { keepHistory: true });
+        toast(`Imported ${doc.nodes.length} nodes from ${file.name} (undo to revert)`, "success");
+        requestAnimationFrame(() => void rf.fitView({ padding: 0.2 }));
+      } catch (err) {
+        toast(err instanceof Error ? err.message : String(err), "error");
       }
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [autoLayout, controller, rf, readOnly]);
+    },
+    [rf],
+  );
 
   // Copy / cut / paste through the system clipboard (works across tabs).
   useEffect(() => {
@@ -292,6 +275,38 @@ function Editor({ initial }: { initial: Workflow }) {
   const canUndo = useEditor((s) => s.history.past.length > 0);
   const canRedo = useEditor((s) => s.history.future.length > 0);
   const nodeCount = useEditor((s) => s.nodes.length);
+  const actionContext: ActionContext = {
+    store: () => editorStore.getState(),
+    readOnly,
+    canUndo,
+    canRedo,
+    nodeCount,
+    layoutBusy,
+    save: () => void controller.flush(),
+    layout: () => void autoLayout(),
+    fit: () => void rf.fitView({ padding: 0.2, duration: 200 }),
+    validate: () => void validate(),
+    importFile: () => importInput.current?.click(),
+    open: setDialog,
+  };
+  // The key handler is added once and reads the context of the latest render.
+  const actionContextRef = useRef(actionContext);
+  useEffect(() => {
+    actionContextRef.current = actionContext;
+  });
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isTypingTarget(e.target) || document.querySelector('[aria-modal="true"]')) return;
+      const id = matchShortcut(e);
+      if (!id) return;
+      e.preventDefault();
+      const ctx = actionContextRef.current;
+      if (ACTIONS[id].enabled(ctx)) ACTIONS[id].run(ctx);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
   const name = useEditor((s) => s.meta.name);
   const inputs = useEditor((s) => s.meta.inputs);
   const tags = useEditor((s) => s.tags);
@@ -307,7 +322,12 @@ function Editor({ initial }: { initial: Workflow }) {
             {name || "Untitled"}
           </h1>
           <div className="editor-meta">
-            <span className={`save-status save-${save.kind}`} data-testid="save-status" data-state={save.kind} aria-live="polite">
+            <span
+              className={`save-status save-${save.kind}`}
+              data-testid="save-status"
+              data-state={save.kind}
+              aria-live="polite"
+            >
               {saveLabel(save)}
             </span>
             {info.updatedBy && (
@@ -320,37 +340,36 @@ function Editor({ initial }: { initial: Workflow }) {
         </div>
         <TagsEditor tags={tags} readOnly={readOnly} onChange={(t) => editorStore.getState().setTags(t)} />
         <div className="toolbar-group">
-          <button type="button" className="button" onClick={() => editorStore.getState().undo()} disabled={!canUndo || readOnly} title="Undo (Ctrl+Z)" data-testid="undo">
-            Undo
-          </button>
-          <button type="button" className="button" onClick={() => editorStore.getState().redo()} disabled={!canRedo || readOnly} title="Redo (Ctrl+Shift+Z)" data-testid="redo">
-            Redo
-          </button>
-          <button type="button" className="button" onClick={() => void autoLayout()} disabled={layoutBusy || readOnly || nodeCount === 0} title="Auto-layout (Shift+L)" data-testid="auto-layout">
-            {layoutBusy ? "Laying out…" : "Auto-layout"}
-          </button>
-          <button type="button" className="button" onClick={() => void validate()} data-testid="validate">
-            Validate
-          </button>
-          <button type="button" className="button" onClick={() => setDialog("versions")} data-testid="open-versions">
-            History
+          <ActionButton id="undo" ctx={actionContext} testId="undo" />
+          <ActionButton id="redo" ctx={actionContext} testId="redo" />
+          <ActionButton id="layout" ctx={actionContext} testId="auto-layout">
+            {layoutBusy ? "Laying out…" : undefined}
+          </ActionButton>
+          <ActionButton id="validate" ctx={actionContext} testId="validate" />
+          <ActionButton id="history" ctx={actionContext} testId="open-versions" />
+          <ActionButton id="stats" ctx={actionContext} testId="open-stats" />
+          <button type="button" className="button" onClick={() => setDialog("triggers")} data-testid="open-triggers">
+            Triggers
           </button>
           <details className="menu">
             <summary className="button" data-testid="export-menu">
               Export
             </summary>
             <div className="menu-items">
-              <button type="button" className="button button-ghost" onClick={() => void exportAs("json")} data-testid="export-json">
-                JSON
-              </button>
-              <button type="button" className="button button-ghost" onClick={() => void exportAs("yaml")} data-testid="export-yaml">
-                YAML
-              </button>
+              {EXPORT_FORMATS.map((format) => (
+                <button
+                  key={format}
+                  type="button"
+                  className="button button-ghost"
+                  onClick={() => void exportAs(format)}
+                  data-testid={`export-${format}`}
+                >
+                  {format.toUpperCase()}
+                </button>
+              ))}
             </div>
           </details>
-          <button type="button" className="button" onClick={() => importInput.current?.click()} disabled={readOnly} data-testid="import-into">
-            Import
-          </button>
+          <ActionButton id="import" ctx={actionContext} testId="import-into" />
           <input
             ref={importInput}
             type="file"
@@ -362,15 +381,13 @@ function Editor({ initial }: { initial: Workflow }) {
             }}
             data-testid="import-into-file"
           />
-          <button type="button" className="button button-ghost" onClick={() => setDialog("help")} aria-label="Keyboard shortcuts" data-testid="shortcuts-button">
+          <ActionButton id="help" ctx={actionContext} testId="shortcuts-button" className="button button-ghost">
             ?
-          </button>
+          </ActionButton>
           <Link className="button" to={`/runs?workflow=${initial.id}`}>
             Runs
           </Link>
-          <button type="button" className="button button-primary" onClick={() => setDialog("run")} disabled={readOnly} data-testid="run-button">
-            Run
-          </button>
+          <ActionButton id="run" ctx={actionContext} testId="run-button" className="button button-primary" />
         </div>
       </div>
       <div className="editor-body">
@@ -380,7 +397,9 @@ function Editor({ initial }: { initial: Workflow }) {
           <Notice />
           <ProblemsList />
         </div>
-        <SidePanel />
+        <WorkspaceScope.Provider value={initial.workspace}>
+          <SidePanel />
+        </WorkspaceScope.Provider>
       </div>
       {save.kind === "conflict" && (
         <ConflictDialog
@@ -419,6 +438,24 @@ function Editor({ initial }: { initial: Workflow }) {
           }}
         />
       )}
+      {dialog === "stats" && <StatsPanel workflowId={initial.id} onClose={() => setDialog(null)} />}
+      {dialog === "triggers" && (
+        <TriggersPanel
+          workflowId={initial.id}
+          workspace={initial.workspace}
+          readOnly={readOnly}
+          prepare={prepareRun}
+          onSaved={(saved) => {
+            // The server made a version of my saved document with these targets: take it as
+            // mine, so the next auto-save keeps them.
+            const doc = editorStore.getState().getDocument();
+            const next = { ...doc, settings: { ...doc.settings, notifications: saved.notifications } };
+            editorStore.getState().loadDocument(next, { readOnly });
+            controller.rebase(saved.version, next);
+          }}
+          onClose={() => setDialog(null)}
+        />
+      )}
       {dialog === "help" && <ShortcutsHelp onClose={() => setDialog(null)} />}
     </div>
   );
@@ -435,14 +472,27 @@ function Notice() {
   return (
     <div className="notice" role="alert" data-testid="connection-refused">
       {notice.text}
-      <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => editorStore.getState().setNotice(null)}>
+      <button
+        type="button"
+        className="icon-button"
+        aria-label="Dismiss"
+        onClick={() => editorStore.getState().setNotice(null)}
+      >
         ×
       </button>
     </div>
   );
 }
 
-function TagsEditor({ tags, readOnly, onChange }: { tags: string[]; readOnly: boolean; onChange: (t: string[]) => void }) {
+function TagsEditor({
+  tags,
+  readOnly,
+  onChange,
+}: {
+  tags: string[];
+  readOnly: boolean;
+  onChange: (t: string[]) => void;
+}) {
   const [text, setText] = useState("");
   return (
     <div className="tags-editor" aria-label="Tags" role="group">
@@ -450,7 +500,12 @@ function TagsEditor({ tags, readOnly, onChange }: { tags: string[]; readOnly: bo
         <span key={t} className="chip chip-small">
           {t}
           {!readOnly && (
-            <button type="button" className="chip-remove" aria-label={`Remove tag ${t}`} onClick={() => onChange(tags.filter((x) => x !== t))}>
+            <button
+              type="button"
+              className="chip-remove"
+              aria-label={`Remove tag ${t}`}
+              onClick={() => onChange(tags.filter((x) => x !== t))}
+            >
               ×
             </button>
           )}

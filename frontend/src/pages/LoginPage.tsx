@@ -36,7 +36,12 @@ export function LoginPage() {
 
   return (
     <div className="login-page">
-      <form className="login-card" onSubmit={(e) => void submit(e)} aria-labelledby="login-title" data-testid="login-form">
+      <form
+        className="login-card"
+        onSubmit={(e) => void submit(e)}
+        aria-labelledby="login-title"
+        data-testid="login-form"
+      >
         <div className="brand brand-large">
           <span className="brand-mark" aria-hidden="true" />
           Agentloom

@@ -1,8 +1,6 @@
 import {
   applyEdgeChanges,
   applyNodeChanges,
-  Background,
-  Controls,
   ReactFlow,
   ReactFlowProvider,
   type EdgeChange,
@@ -10,13 +8,13 @@ import {
   type NodeChange,
   type NodeTypes,
 } from "@xyflow/react";
-import { FastMiniMap } from "../editor/components/FastMiniMap";
+import { CanvasChrome } from "../canvas/CanvasChrome";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api } from "../api/endpoints";
 import type { Diff, ResumeNodeStatus, ResumePreview, RunDetail, VersionDetail } from "../api/types";
 import { EDGE_TYPE, UNKNOWN_NODE_TYPE, documentToFlow, type FlowEdge, type FlowNode } from "../doc/convert";
-import { NODE_TYPES } from "../doc/types";
+import { NODE_TYPES } from "../doc/engine";
 import { DiffView } from "../ui/DiffView";
 import { attachRunStream, createRunViewStore, type RunViewStore, type RunViewStoreApi } from "../live/runStore";
 import { isRunFinished } from "../live/runState";
@@ -25,16 +23,21 @@ import { LogsPanel } from "../run/LogsPanel";
 import { Elapsed, HandoffInspector, NodeDetails } from "../run/panels";
 import { RunEdge } from "../run/RunEdge";
 import { RunNode } from "../run/RunNode";
-import { LodContext, TinyEdges, edgesForLod, simpleEdges, useLodFromStore } from "../editor/components/lod";
-import { DEFAULT_EDGE_OPTIONS, FIT_VIEW_OPTIONS, MAX_ZOOM, MIN_ZOOM, PRO_OPTIONS, minimapColor } from "../editor/components/canvasOptions";
+import { SideEffectsPanel } from "../run/SideEffectsPanel";
+import { LodContext, edgesForLod, simpleEdges, useLodFromStore } from "../canvas/lod";
+import { SHARED_FLOW_PROPS } from "../canvas/canvasOptions";
 import { Timeline } from "../run/Timeline";
 import { Dialog } from "../ui/Dialog";
+import { FormError, FormFooter } from "../ui/forms";
 import { formatCost, formatTime, formatTokens, preview } from "../ui/format";
 import { ErrorState, Spinner } from "../ui/states";
 import { StateBadge } from "../ui/StateBadge";
 import { toast } from "../ui/toasts";
 import { useFetch } from "../ui/useFetch";
 import { takeEarly } from "../ui/preload";
+
+const RUN_TABS = ["logs", "timeline", "side-effects"] as const;
+type RunTab = (typeof RUN_TABS)[number];
 
 const nodeTypes: NodeTypes = Object.fromEntries([...NODE_TYPES, UNKNOWN_NODE_TYPE].map((t) => [t, RunNode]));
 const edgeTypes: EdgeTypes = { [EDGE_TYPE]: RunEdge };
@@ -68,9 +71,9 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
     : params.get("edge")
       ? { kind: "edge", id: params.get("edge")! }
       : null;
-  const tab = params.get("tab") === "timeline" ? "timeline" : "logs";
+  const tab = RUN_TABS.find((t) => t === params.get("tab")) ?? "logs";
   const setView = useCallback(
-    (patch: { select?: { kind: "node" | "edge"; id: string } | null; tab?: "logs" | "timeline" }) =>
+    (patch: { select?: { kind: "node" | "edge"; id: string } | null; tab?: RunTab }) =>
       setParams(
         (p) => {
           const n = new URLSearchParams(p);
@@ -89,8 +92,11 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
       ),
     [setParams],
   );
-  const setSelection = useCallback((select: { kind: "node" | "edge"; id: string } | null) => setView({ select }), [setView]);
-  const setTab = (t: "logs" | "timeline") => setView({ tab: t });
+  const setSelection = useCallback(
+    (select: { kind: "node" | "edge"; id: string } | null) => setView({ select }),
+    [setView],
+  );
+  const setTab = (t: RunTab) => setView({ tab: t });
   const selectEdge = useCallback((edgeId: string) => setSelection({ kind: "edge", id: edgeId }), [setSelection]);
 
   // The view is a pure reduction of the event log: replay from seq 0, then stream.
@@ -130,55 +136,77 @@ function RunView({ initialRun, version }: { initialRun: RunDetail; version: Vers
               <div className={`canvas lod-${lod}`} data-testid="run-canvas">
                 <LodContext.Provider value={lod}>
                   <ReactFlow<FlowNode, FlowEdge>
+                    {...SHARED_FLOW_PROPS}
                     nodes={nodes}
                     edges={edgesForLod(edges, simple)}
                     onNodesChange={onNodesChange}
                     onEdgesChange={onEdgesChange}
                     nodeTypes={nodeTypes}
                     edgeTypes={edgeTypes}
-                    defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
                     nodesDraggable={false}
                     nodesConnectable={false}
-                    elementsSelectable
-                    deleteKeyCode={null}
-                    onlyRenderVisibleElements
-                    minZoom={MIN_ZOOM}
-                    maxZoom={MAX_ZOOM}
                     fitView
-                    fitViewOptions={FIT_VIEW_OPTIONS}
                     onNodeClick={(_e, n) => setSelection({ kind: "node", id: n.id })}
                     onEdgeClick={(_e, ed) => setSelection({ kind: "edge", id: ed.id })}
                     onPaneClick={() => setSelection(null)}
-                    proOptions={PRO_OPTIONS}
                   >
-                    <Background gap={20} size={1} />
-                    {simple && <TinyEdges nodes={nodes} edges={edges} />}
-                    <FastMiniMap nodes={nodes} nodeColor={minimapColor} />
-                    <Controls showInteractive={false} />
+                    <CanvasChrome nodes={nodes} edges={edges} simple={simple} />
                   </ReactFlow>
                 </LodContext.Provider>
               </div>
               <div className="run-bottom">
                 <div className="tabs" role="tablist" aria-label="Run details">
-                  <button type="button" role="tab" aria-selected={tab === "logs"} className={`tab${tab === "logs" ? " is-active" : ""}`} onClick={() => setTab("logs")} data-testid="tab-logs">
+                  <button
+                    type="button"
+                    role="tab"
+                    aria-selected={tab === "logs"}
+                    className={`tab${tab === "logs" ? " is-active" : ""}`}
+                    onClick={() => setTab("logs")}
+                    data-testid="tab-logs"
+                  >
                     Logs
                   </button>
-                  <button type="button" role="tab" aria-selected={tab === "timeline"} className={`tab${tab === "timeline" ? " is-active" : ""}`} onClick={() => setTab("timeline")} data-testid="tab-timeline">
+                  <button
+                    type="button"
+                    role="tab"
+                    aria-selected={tab === "timeline"}
+                    className={`tab${tab === "timeline" ? " is-active" : ""}`}
+                    onClick={() => setTab("timeline")}
+                    data-testid="tab-timeline"
+                  >
                     Timeline
+                  </button>
+                  <button
+                    type="button"
+                    role="tab"
+                    aria-selected={tab === "side-effects"}
+                    className={`tab${tab === "side-effects" ? " is-active" : ""}`}
+                    onClick={() => setTab("side-effects")}
+                    data-testid="tab-side-effects"
+                  >
+                    Side effects
                   </button>
                 </div>
                 <div role="tabpanel" className="tab-panel">
                   {tab === "logs" ? (
                     <LogsPanel nodeIds={nodeIds} focusNode={selection?.kind === "node" ? selection.id : null} />
-                  ) : (
+                  ) : tab === "timeline" ? (
                     <TimelineTab onSelect={(nid) => setSelection({ kind: "node", id: nid })} />
+                  ) : (
+                    <SideEffectsPanel runId={initialRun.id} workspace={initialRun.workspace} />
                   )}
                 </div>
               </div>
             </div>
             <aside className="side-panel" aria-label="Details" data-testid="run-side-panel">
               {selection?.kind === "node" ? (
-                <NodeDetails key={selection.id} nodeId={selection.id} label={labels.get(selection.id) ?? selection.id} detail={detail} refresh={refresh} />
+                <NodeDetails
+                  key={selection.id}
+                  nodeId={selection.id}
+                  label={labels.get(selection.id) ?? selection.id}
+                  detail={detail}
+                  refresh={refresh}
+                />
               ) : selEdge ? (
                 <HandoffInspector edgeId={selEdge.id} source={selEdge.source} target={selEdge.target} />
               ) : (
@@ -199,12 +227,23 @@ function TimelineTab({ onSelect }: { onSelect: (id: string) => void }) {
 
 const selectSummary = (s: RunViewStore) => s.runState;
 
-function RunHeader({ run, workflowName, labels, onRefresh }: { run: RunDetail; workflowName: string; labels: Map<string, string>; onRefresh: () => void }) {
+export function RunHeader({
+  run,
+  workflowName,
+  labels,
+  onRefresh,
+}: {
+  run: RunDetail;
+  workflowName: string;
+  labels: Map<string, string>;
+  onRefresh: () => void;
+}) {
   const navigate = useNavigate();
   const liveState = useRunView(selectSummary);
   const state = liveState === "unknown" ? run.state : liveState;
   const counts = useRunView((s) => s.counts);
   const stream = useRunView((s) => s.stream);
+  const streamRefusal = useRunView((s) => s.streamRefusal);
   const startedAt = useRunView((s) => s.startedAt) ?? run.started_at;
   const finishedAt = useRunView((s) => s.finishedAt) ?? run.finished_at;
   const promptTokens = useRunView((s) => s.promptTokens);
@@ -213,22 +252,23 @@ function RunHeader({ run, workflowName, labels, onRefresh }: { run: RunDetail; w
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const done = counts.succeeded + counts.failed + counts.skipped + counts.cancelled;
   const finished = isRunFinished(state);
-  const [busy, setBusy] = useState(false);
+  // A cancel is a request: the workers stop what is in flight, then the run's own events end it. The
+  // button says so until the run's final state takes it away (a toast would outlive or predate that).
+  const [cancel, setCancel] = useState<"idle" | "sending" | "requested">("idle");
   const [resuming, setResuming] = useState(false);
 
   useEffect(() => {
     if (finished) onRefresh();
   }, [finished, onRefresh]);
 
-  const cancel = async () => {
-    setBusy(true);
+  const requestCancel = async () => {
+    setCancel("sending");
     try {
       await api.cancelRun(run.id);
-      toast("Cancelling…");
+      setCancel("requested");
     } catch (err) {
+      setCancel("idle");
       toast(err instanceof Error ? err.message : String(err), "error");
-    } finally {
-      setBusy(false);
     }
   };
 
@@ -245,6 +285,11 @@ function RunHeader({ run, workflowName, labels, onRefresh }: { run: RunDetail; w
         <span className={`stream-status stream-${stream}`} data-testid="stream-status" title="Live connection">
           {stream}
         </span>
+        {streamRefusal && (
+          <span className="muted small" role="alert" data-testid="stream-refusal">
+            {streamRefusal}
+          </span>
+        )}
       </div>
       <dl className="run-summary" data-testid="run-summary">
         <div>
@@ -262,7 +307,8 @@ function RunHeader({ run, workflowName, labels, onRefresh }: { run: RunDetail; w
         <div>
           <dt>Queued · running · retrying</dt>
           <dd data-testid="run-active-counts">
-            <span className="count-queued">{counts.queued}</span> · <span className="count-running">{counts.running}</span> ·{" "}
+            <span className="count-queued">{counts.queued}</span> ·{" "}
+            <span className="count-running">{counts.running}</span> ·{" "}
             <span className="count-retrying">{counts.retrying}</span>
           </dd>
         </div>
@@ -277,12 +323,23 @@ function RunHeader({ run, workflowName, labels, onRefresh }: { run: RunDetail; w
       </dl>
       <div className="toolbar-group">
         {!finished && (
-          <button type="button" className="button button-danger" onClick={() => void cancel()} disabled={busy} data-testid="cancel-run">
-            Cancel
+          <button
+            type="button"
+            className="button button-danger"
+            onClick={() => void requestCancel()}
+            disabled={cancel !== "idle"}
+            data-testid="cancel-run"
+          >
+            {cancel === "idle" ? "Cancel" : "Cancelling…"}
           </button>
         )}
         {(state === "failed" || state === "cancelled") && (
-          <button type="button" className="button button-primary" onClick={() => setResuming(true)} data-testid="resume-run">
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => setResuming(true)}
+            data-testid="resume-run"
+          >
             Resume
           </button>
         )}
@@ -290,7 +347,14 @@ function RunHeader({ run, workflowName, labels, onRefresh }: { run: RunDetail; w
           All runs
         </Link>
       </div>
-      {resuming && <ResumeDialog run={run} labels={labels} onClose={() => setResuming(false)} onResumed={(id) => navigate(`/runs/${id}`)} />}
+      {resuming && (
+        <ResumeDialog
+          run={run}
+          labels={labels}
+          onClose={() => setResuming(false)}
+          onResumed={(id) => navigate(`/runs/${id}`)}
+        />
+      )}
     </header>
   );
 }
@@ -306,7 +370,17 @@ const RESUME_STATUS_TEXT: Record<ResumeNodeStatus, string> = {
  * unchanged keep their outputs. `GET runs/<id>/resume/` says, per node, what will happen; when the
  * workflow changed since this run, the version diff is shown too.
  */
-function ResumeDialog({ run, labels, onClose, onResumed }: { run: RunDetail; labels: Map<string, string>; onClose: () => void; onResumed: (id: string) => void }) {
+function ResumeDialog({
+  run,
+  labels,
+  onClose,
+  onResumed,
+}: {
+  run: RunDetail;
+  labels: Map<string, string>;
+  onClose: () => void;
+  onResumed: (id: string) => void;
+}) {
   const plan = useFetch<{ preview: ResumePreview | null; diff: Diff | null }>(run.id, async (signal) => {
     const preview = await api.resumePreview(run.id, signal).catch((err: unknown) => {
       if ((err as Error)?.name === "AbortError") throw err;
@@ -335,8 +409,8 @@ function ResumeDialog({ run, labels, onClose, onResumed }: { run: RunDetail; lab
   return (
     <Dialog title="Resume this run" onClose={onClose} wide testId="resume-dialog">
       <p>
-        Resuming starts a new run from the workflow’s current version. Nodes whose configuration and input are unchanged keep their outputs; the rest run
-        again.
+        Resuming starts a new run from the workflow’s current version. Nodes whose configuration and input are unchanged
+        keep their outputs; the rest run again.
       </p>
       {plan.status === "loading" && <Spinner label="Checking for changes…" />}
       {plan.status === "ready" && current !== undefined && current === run.version && (
@@ -354,7 +428,12 @@ function ResumeDialog({ run, labels, onClose, onResumed }: { run: RunDetail; lab
           </p>
           <ul className="resume-plan small" data-testid="resume-plan">
             {preview.nodes.map((n) => (
-              <li key={n.node_id} className={`resume-${n.status}`} data-testid={`resume-node-${n.node_id}`} data-status={n.status}>
+              <li
+                key={n.node_id}
+                className={`resume-${n.status}`}
+                data-testid={`resume-node-${n.node_id}`}
+                data-status={n.status}
+              >
                 <span className="mono">{labels.get(n.node_id) ?? n.node_id}</span> — {RESUME_STATUS_TEXT[n.status]}
               </li>
             ))}
@@ -362,19 +441,14 @@ function ResumeDialog({ run, labels, onClose, onResumed }: { run: RunDetail; lab
         </>
       )}
       {plan.data?.diff && <DiffView diff={plan.data.diff} />}
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="button" className="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="button" className="button button-primary" onClick={() => void resume()} disabled={busy} data-testid="resume-confirm">
-          Resume
-        </button>
-      </div>
+      <FormError error={error} />
+      <FormFooter
+        onCancel={onClose}
+        submitLabel="Resume"
+        submitDisabled={busy}
+        submitTestId="resume-confirm"
+        onSubmit={() => void resume()}
+      />
     </Dialog>
   );
 }
@@ -386,7 +460,9 @@ function RunInfo({ run }: { run: RunDetail }) {
   return (
     <section className="panel-section" data-testid="run-info">
       <h2 className="panel-title">Run</h2>
-      <p className="muted small">Select a node for its input, output and timings, or an edge for the value that crossed it.</p>
+      <p className="muted small">
+        Select a node for its input, output and timings, or an edge for the value that crossed it.
+      </p>
       <dl className="kv">
         <dt>Version</dt>
         <dd>v{run.version}</dd>
@@ -397,6 +473,17 @@ function RunInfo({ run }: { run: RunDetail }) {
         </dd>
         <dt>Created</dt>
         <dd>{formatTime(run.created_at)}</dd>
+        {run.parent_run && (
+          <>
+            <dt>Child of</dt>
+            <dd>
+              <Link to={`/runs/${run.parent_run}`} className="mono small" data-testid="run-parent">
+                {run.parent_run.slice(0, 8)}
+              </Link>{" "}
+              <span className="muted small">(its node {run.parent_node})</span>
+            </dd>
+          </>
+        )}
         {run.resumed_from && (
           <>
             <dt>Resumed from</dt>

@@ -5,18 +5,18 @@ import { api } from "../api/endpoints";
 import type { Template, TemplateVariable } from "../api/types";
 import { nodeTypeInfo } from "../doc/catalog";
 import { useSession } from "../session/store";
+import { Chip, Chips } from "../ui/Chip";
 import { Dialog } from "../ui/Dialog";
+import { FormError, FormFooter } from "../ui/forms";
 import { ModelSelect } from "../ui/ModelSelect";
 import { NodeIcon } from "../ui/NodeIcon";
-import { EmptyState, ErrorState, Spinner } from "../ui/states";
+import { EmptyState, ListBody } from "../ui/states";
 import { useFetch } from "../ui/useFetch";
 
 export function TemplatesPage() {
   const [picked, setPicked] = useState<Template | null>(null);
   const [category, setCategory] = useState("");
-  const [reload, setReload] = useState(0);
-  const loaded = useFetch<Template[]>(String(reload), () => api.templates());
-  const status = loaded.status;
+  const loaded = useFetch<Template[]>("templates", () => api.templates());
   const templates = useMemo(() => loaded.data ?? [], [loaded.data]);
 
   const categories = useMemo(() => [...new Set(templates.map((t) => t.category).filter(Boolean))].sort(), [templates]);
@@ -27,34 +27,28 @@ export function TemplatesPage() {
       <div className="page-header">
         <h1>Templates</h1>
         {categories.length > 1 && (
-          <div className="chips" role="group" aria-label="Category">
-            <button type="button" className={`chip${category === "" ? " chip-active" : ""}`} aria-pressed={category === ""} onClick={() => setCategory("")}>
-              All
-            </button>
-            {categories.map((c) => (
-              <button key={c} type="button" className={`chip${category === c ? " chip-active" : ""}`} aria-pressed={category === c} onClick={() => setCategory(c)}>
-                {c}
-              </button>
+          <Chips label="Category">
+            {["", ...categories].map((c) => (
+              <Chip key={c} active={category === c} onClick={() => setCategory(c)}>
+                {c || "All"}
+              </Chip>
             ))}
-          </div>
+          </Chips>
         )}
       </div>
-      {status === "loading" && <Spinner />}
-      {status === "error" && <ErrorState error={loaded.error} onRetry={() => setReload((n) => n + 1)} />}
-      {status === "ready" && shown.length === 0 && <EmptyState title="No templates yet" />}
-      {status === "ready" && shown.length > 0 && (
+      <ListBody list={loaded} count={shown.length} empty={<EmptyState title="No templates yet" />}>
         <ul className="card-grid" data-testid="template-list">
           {shown.map((t) => (
             <TemplateCard key={t.id} template={t} onUse={() => setPicked(t)} />
           ))}
         </ul>
-      )}
+      </ListBody>
       {picked && <InstantiateDialog template={picked} onClose={() => setPicked(null)} />}
     </div>
   );
 }
 
-function TemplateCard({ template: t, onUse }: { template: Template; onUse: () => void }) {
+export function TemplateCard({ template: t, onUse }: { template: Template; onUse: () => void }) {
   const doc = t.document;
   const types = [...new Set(doc.nodes.map((n) => String(n.type)))];
   return (
@@ -137,7 +131,14 @@ export function InstantiateDialog({ template, onClose }: { template: Template; o
       setError(err instanceof Error ? err.message : String(err));
       if (err instanceof ApiError && err.body.fields && typeof err.body.fields === "object") {
         const f = err.body.fields as Record<string, string[] | string>;
-        setErrors(Object.fromEntries(Object.entries(f).map(([k, m]) => [k.replace(/^variables\./, ""), Array.isArray(m) ? m.join(" ") : String(m)])));
+        setErrors(
+          Object.fromEntries(
+            Object.entries(f).map(([k, m]) => [
+              k.replace(/^variables\./, ""),
+              Array.isArray(m) ? m.join(" ") : String(m),
+            ]),
+          ),
+        );
       }
     }
   };
@@ -160,13 +161,37 @@ export function InstantiateDialog({ template, onClose }: { template: Template; o
                 <span className="muted small"> ({v.type})</span>
               </label>
               {v.type === "boolean" ? (
-                <input id={id} type="checkbox" checked={Boolean(val)} onChange={(e) => set(v.name, e.target.checked)} data-testid={id} />
+                <input
+                  id={id}
+                  type="checkbox"
+                  checked={Boolean(val)}
+                  onChange={(e) => set(v.name, e.target.checked)}
+                  data-testid={id}
+                />
               ) : v.type === "number" ? (
-                <input id={id} type="number" step="any" value={String(val ?? "")} onChange={(e) => set(v.name, e.target.value)} data-testid={id} />
+                <input
+                  id={id}
+                  type="number"
+                  step="any"
+                  value={String(val ?? "")}
+                  onChange={(e) => set(v.name, e.target.value)}
+                  data-testid={id}
+                />
               ) : v.type === "prompt" ? (
-                <textarea id={id} rows={5} value={String(val ?? "")} onChange={(e) => set(v.name, e.target.value)} data-testid={id} />
+                <textarea
+                  id={id}
+                  rows={5}
+                  value={String(val ?? "")}
+                  onChange={(e) => set(v.name, e.target.value)}
+                  data-testid={id}
+                />
               ) : v.type === "enum" ? (
-                <select id={id} value={String(val ?? "")} onChange={(e) => set(v.name, e.target.value)} data-testid={id}>
+                <select
+                  id={id}
+                  value={String(val ?? "")}
+                  onChange={(e) => set(v.name, e.target.value)}
+                  data-testid={id}
+                >
                   {(v.options ?? []).map((o) => (
                     <option key={o} value={o}>
                       {o}
@@ -174,28 +199,36 @@ export function InstantiateDialog({ template, onClose }: { template: Template; o
                   ))}
                 </select>
               ) : v.type === "model" ? (
-                <ModelSelect id={id} value={String(val ?? "")} onChange={(m) => set(v.name, m ?? "")} emptyLabel="Choose a model" testId={id} />
+                <ModelSelect
+                  id={id}
+                  value={String(val ?? "")}
+                  onChange={(m) => set(v.name, m ?? "")}
+                  emptyLabel="Choose a model"
+                  testId={id}
+                  // A template's model variable is checked against the catalogue only.
+                  typedNames={false}
+                />
               ) : (
-                <input id={id} value={String(val ?? "")} onChange={(e) => set(v.name, e.target.value)} required={v.required} data-testid={id} />
+                <input
+                  id={id}
+                  value={String(val ?? "")}
+                  onChange={(e) => set(v.name, e.target.value)}
+                  required={v.required}
+                  data-testid={id}
+                />
               )}
               {v.description && <small className="muted">{v.description}</small>}
               {errors[v.name] && <small className="field-error">{errors[v.name]}</small>}
             </div>
           );
         })}
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy} data-testid="instantiate-submit">
-            Create workflow
-          </button>
-        </div>
+        <FormError error={error} />
+        <FormFooter
+          onCancel={onClose}
+          submitLabel="Create workflow"
+          submitDisabled={busy}
+          submitTestId="instantiate-submit"
+        />
       </form>
     </Dialog>
   );

@@ -1,40 +1,44 @@
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
-import { Link, useNavigate, useSearchParams } from "react-router";
+import { Link, useNavigate } from "react-router";
 import { ApiError } from "../api/client";
 import { api } from "../api/endpoints";
 import type { WorkflowSummary } from "../api/types";
-import { emptyDocument, type Problem } from "../doc/types";
+import { emptyDocument } from "../doc/engine";
+import type { Problem } from "../doc/types";
 import { currentRole, useSession } from "../session/store";
+import { Chip, Chips } from "../ui/Chip";
 import { Dialog } from "../ui/Dialog";
+import { FormError, FormFooter } from "../ui/forms";
 import { relativeTime } from "../ui/format";
-import { EmptyState, ErrorState, Spinner } from "../ui/states";
+import { SearchField } from "../ui/SearchField";
+import { EmptyState, ListBody } from "../ui/states";
 import { toast } from "../ui/toasts";
-import { useFetch } from "../ui/useFetch";
+import { ListTable, RowButton } from "../ui/ListTable";
+import { LoadMore } from "../ui/LoadMore";
+import { usePagedList } from "../ui/usePagedList";
+import { useQueryFilter } from "../ui/useQueryFilter";
+import { Welcome } from "./Welcome";
+
+const WORKFLOW_COLUMNS = ["Name", "Tags", "Nodes", "Version", "Updated", <span className="sr-only">Actions</span>];
 
 export function WorkflowsPage() {
   const workspaceId = useSession((s) => s.workspaceId);
   const role = useSession(currentRole);
-  const [params, setParams] = useSearchParams();
-  const q = params.get("q") ?? "";
-  const tag = params.get("tag") ?? "";
+  const { filter, setFilter } = useQueryFilter();
+  const q = filter("q");
+  const tag = filter("tag");
   const [search, setSearch] = useState(q);
   const [dialog, setDialog] = useState<"create" | "import" | null>(null);
-  const [reload, setReload] = useState(0);
   const [seenTags, setSeenTags] = useState<string[]>([]);
 
   useEffect(() => {
     const t = setTimeout(() => {
-      if (search !== q) {
-        const p = new URLSearchParams(params);
-        if (search) p.set("q", search);
-        else p.delete("q");
-        setParams(p, { replace: true });
-      }
+      if (search !== q) setFilter("q", search, { replace: true });
     }, 300);
     return () => clearTimeout(t);
-  }, [search, q, params, setParams]);
+  }, [search, q, setFilter]);
 
-  const list = useFetch<{ items: WorkflowSummary[]; next: string | null }>(JSON.stringify([workspaceId, q, tag, reload]), async (signal) => {
+  const list = usePagedList<WorkflowSummary>(JSON.stringify([workspaceId, q, tag]), async (signal) => {
     const page = await api.listWorkflows({
       ...(workspaceId ? { workspace: workspaceId } : {}),
       ...(q ? { q } : {}),
@@ -45,21 +49,9 @@ export function WorkflowsPage() {
       const found = page.results.flatMap((w) => w.tags ?? []);
       setSeenTags((s) => (found.every((t) => s.includes(t)) ? s : [...new Set([...s, ...found])]));
     }
-    return { items: page.results, next: page.next };
+    return page;
   });
-  const status = list.status;
-  const items = useMemo(() => list.data?.items ?? [], [list.data]);
-  const next = list.data?.next ?? null;
-
-  const loadMore = async () => {
-    if (!next) return;
-    try {
-      const page = await api.page<WorkflowSummary>(next);
-      list.set((d) => ({ items: [...d.items, ...page.results], next: page.next }));
-    } catch (err) {
-      toast(err instanceof Error ? err.message : String(err), "error");
-    }
-  };
+  const { items } = list;
 
   const tags = useMemo(() => {
     const all = new Set(seenTags);
@@ -68,18 +60,13 @@ export function WorkflowsPage() {
     return [...all].sort();
   }, [items, tag, seenTags]);
 
-  const setTag = (t: string) => {
-    const p = new URLSearchParams(params);
-    if (t && t !== tag) p.set("tag", t);
-    else p.delete("tag");
-    setParams(p);
-  };
+  const setTag = (t: string) => setFilter("tag", t === tag ? "" : t);
 
   const remove = async (w: WorkflowSummary) => {
     if (!window.confirm(`Delete “${w.name}”? Its runs and versions go with it.`)) return;
     try {
       await api.deleteWorkflow(w.id);
-      list.set((d) => ({ ...d, items: d.items.filter((x) => x.id !== w.id) }));
+      list.setItems((rows) => rows.filter((x) => x.id !== w.id));
       toast(`Deleted “${w.name}”`, "success");
     } catch (err) {
       toast(err instanceof Error ? err.message : String(err), "error");
@@ -96,7 +83,13 @@ export function WorkflowsPage() {
           <Link className="button" to="/templates" data-testid="start-from-template">
             Start from a template
           </Link>
-          <button type="button" className="button" onClick={() => setDialog("import")} disabled={!canWrite} data-testid="import-workflow">
+          <button
+            type="button"
+            className="button"
+            onClick={() => setDialog("import")}
+            disabled={!canWrite}
+            data-testid="import-workflow"
+          >
             Import
           </button>
           <button
@@ -111,97 +104,72 @@ export function WorkflowsPage() {
         </div>
       </div>
       <div className="filters">
-        <label className="field field-inline grow">
-          <span className="sr-only">Search workflows</span>
-          <input
-            type="search"
-            placeholder="Search by name or description"
-            value={search}
-            onChange={(e) => setSearch(e.target.value)}
-            data-testid="workflow-search"
-          />
-        </label>
+        <SearchField
+          label="Search workflows"
+          placeholder="Search by name or description"
+          value={search}
+          onChange={setSearch}
+          className="field field-inline grow"
+          testId="workflow-search"
+        />
         {tags.length > 0 && (
-          <div className="chips" role="group" aria-label="Filter by tag">
+          <Chips label="Filter by tag">
             {tags.map((t) => (
-              <button
-                key={t}
-                type="button"
-                className={`chip${t === tag ? " chip-active" : ""}`}
-                aria-pressed={t === tag}
-                onClick={() => setTag(t)}
-              >
+              <Chip key={t} active={t === tag} onClick={() => setTag(t)}>
                 {t}
-              </button>
+              </Chip>
             ))}
-          </div>
+          </Chips>
         )}
       </div>
-      {status === "loading" && <Spinner />}
-      {status === "error" && <ErrorState error={list.error} onRetry={() => setReload((n) => n + 1)} />}
-      {status === "ready" && items.length === 0 && (
-        <EmptyState title={q || tag ? "No workflow matches" : "No workflows yet"}>
-          {q || tag
-            ? "Try another search or tag."
-            : "Create one from scratch, import a JSON or YAML file, or start from a template."}
-        </EmptyState>
-      )}
-      {status === "ready" && items.length > 0 && (
-        <table className="table" data-testid="workflow-list">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Tags</th>
-              <th scope="col">Nodes</th>
-              <th scope="col">Version</th>
-              <th scope="col">Updated</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
+      <ListBody
+        list={list}
+        count={items.length}
+        empty={
+          q || tag ? (
+            <EmptyState title="No workflow matches">Try another search or tag.</EmptyState>
+          ) : (
+            <Welcome canWrite={canWrite} />
+          )
+        }
+      >
+        <ListTable columns={WORKFLOW_COLUMNS} testId="workflow-list">
+          {items.map((w) => (
+            <tr key={w.id} data-testid={`workflow-row-${w.id}`}>
+              <td>
+                <Link to={`/workflows/${w.id}`} className="strong">
+                  {w.name || "Untitled"}
+                </Link>
+                {w.description && <div className="muted small">{w.description}</div>}
+              </td>
+              <td>
+                {(w.tags ?? []).map((t) => (
+                  <button key={t} type="button" className="chip chip-small" onClick={() => setTag(t)}>
+                    {t}
+                  </button>
+                ))}
+              </td>
+              <td>{w.node_count ?? "—"}</td>
+              <td>v{w.version}</td>
+              <td title={w.updated_at}>
+                {relativeTime(w.updated_at)}
+                {w.updated_by ? ` by ${w.updated_by}` : ""}
+              </td>
+              <td className="actions">
+                <Link className="button button-small" to={`/runs?workflow=${w.id}`}>
+                  Runs
+                </Link>
+                {canWrite && (
+                  <RowButton danger onClick={() => void remove(w)}>
+                    Delete
+                  </RowButton>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {items.map((w) => (
-              <tr key={w.id} data-testid={`workflow-row-${w.id}`}>
-                <td>
-                  <Link to={`/workflows/${w.id}`} className="strong">
-                    {w.name || "Untitled"}
-                  </Link>
-                  {w.description && <div className="muted small">{w.description}</div>}
-                </td>
-                <td>
-                  {(w.tags ?? []).map((t) => (
-                    <button key={t} type="button" className="chip chip-small" onClick={() => setTag(t)}>
-                      {t}
-                    </button>
-                  ))}
-                </td>
-                <td>{w.node_count ?? "—"}</td>
-                <td>v{w.version}</td>
-                <td title={w.updated_at}>
-                  {relativeTime(w.updated_at)}
-                  {w.updated_by ? ` by ${w.updated_by}` : ""}
-                </td>
-                <td className="actions">
-                  <Link className="button button-small" to={`/runs?workflow=${w.id}`}>
-                    Runs
-                  </Link>
-                  {canWrite && (
-                    <button type="button" className="button button-small button-danger" onClick={() => void remove(w)}>
-                      Delete
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {next && status === "ready" && (
-        <button type="button" className="button load-more" onClick={() => void loadMore()}>
-          Load more
-        </button>
-      )}
+          ))}
+        </ListTable>
+      </ListBody>
+      <LoadMore<WorkflowSummary> next={list.next} onPage={list.append} />
       {dialog === "create" && <CreateDialog onClose={() => setDialog(null)} />}
       {dialog === "import" && <ImportDialog onClose={() => setDialog(null)} />}
     </div>
@@ -255,19 +223,8 @@ function CreateDialog({ onClose }: { onClose: () => void }) {
           <span>Tags (comma separated)</span>
           <input value={tags} onChange={(e) => setTags(e.target.value)} />
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy} data-testid="create-submit">
-            Create
-          </button>
-        </div>
+        <FormError error={error} />
+        <FormFooter onCancel={onClose} submitLabel="Create" submitDisabled={busy} submitTestId="create-submit" />
       </form>
     </Dialog>
   );
@@ -324,29 +281,13 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
             data-testid="import-content"
           />
         </label>
-        {error && (
-          <div className="form-error" role="alert">
-            <p>{error}</p>
-            {problems.length > 0 && (
-              <ul>
-                {problems.map((p, i) => (
-                  <li key={i}>
-                    {p.message}
-                    {p.node_id ? ` (node ${p.node_id})` : ""}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy || !content.trim()} data-testid="import-submit">
-            Import
-          </button>
-        </div>
+        <FormError error={error} problems={problems} />
+        <FormFooter
+          onCancel={onClose}
+          submitLabel="Import"
+          submitDisabled={busy || !content.trim()}
+          submitTestId="import-submit"
+        />
       </form>
     </Dialog>
   );

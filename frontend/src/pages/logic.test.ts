@@ -14,7 +14,10 @@ describe("run list merging (workspace socket)", () => {
   it("updates in place, inserts new runs newest first, drops runs leaving the filter", () => {
     const list = [run("b", "running", "2026-01-02"), run("a", "succeeded", "2026-01-01")];
     const updated = mergeRun(list, run("b", "succeeded", "2026-01-02"), {});
-    expect(updated.map((r) => [r.id, r.state])).toEqual([["b", "succeeded"], ["a", "succeeded"]]);
+    expect(updated.map((r) => [r.id, r.state])).toEqual([
+      ["b", "succeeded"],
+      ["a", "succeeded"],
+    ]);
     expect(mergeRun(list, run("c", "queued", "2026-01-03"), {}).map((r) => r.id)).toEqual(["c", "b", "a"]);
     expect(mergeRun(list, run("c", "queued", "2026-01-03", "other"), { workflow: "w1" })).toBe(list);
     expect(mergeRun(list, run("b", "failed", "2026-01-02"), { state: "running" }).map((r) => r.id)).toEqual(["a"]);
@@ -37,7 +40,15 @@ describe("run inputs form", () => {
       list: { type: "array" },
       opt: { type: "string", default: "d" },
     };
-    const ok = coerceInputs(decls, { topic: "tides", n: "3", x: "1.5", flag: true, obj: '{"a":1}', list: "[1]", opt: "" });
+    const ok = coerceInputs(decls, {
+      topic: "tides",
+      n: "3",
+      x: "1.5",
+      flag: true,
+      obj: '{"a":1}',
+      list: "[1]",
+      opt: "",
+    });
     expect(ok.errors).toEqual({});
     expect(ok.inputs).toEqual({ topic: "tides", n: 3, x: 1.5, flag: true, obj: { a: 1 }, list: [1], opt: "d" });
     const bad = coerceInputs(decls, { topic: "", n: "1.5", x: "abc", obj: "[1]", list: "{" });

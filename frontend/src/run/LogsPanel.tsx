@@ -1,6 +1,8 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { LOG_LEVELS, type LogLevel } from "../live/protocol";
+import { Chip, Chips } from "../ui/Chip";
+import { SearchField } from "../ui/SearchField";
 import { useRunView } from "./context";
 import { filterLogs } from "./logFilter";
 
@@ -20,10 +22,18 @@ export function LogsPanel({ nodeIds, focusNode }: { nodeIds: string[]; focusNode
     if (focusNode) setNodeFilter(focusNode);
   }
   const q = useDeferredValue(search);
-  const rows = useMemo(() => filterLogs(deferred, { levels, search: q, nodeId: nodeFilter }), [deferred, levels, q, nodeFilter]);
+  const rows = useMemo(
+    () => filterLogs(deferred, { levels, search: q, nodeId: nodeFilter }),
+    [deferred, levels, q, nodeFilter],
+  );
   const scroller = useRef<HTMLDivElement>(null);
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is used as documented
-  const v = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 20 });
+  const v = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW,
+    overscan: 20,
+  });
 
   useEffect(() => {
     if (follow && rows.length) v.scrollToIndex(rows.length - 1, { align: "end" });
@@ -40,13 +50,19 @@ export function LogsPanel({ nodeIds, focusNode }: { nodeIds: string[]; focusNode
   return (
     <section className="logs" data-testid="log-panel" aria-label="Logs">
       <div className="logs-filters">
-        <div className="chips" role="group" aria-label="Levels">
+        <Chips label="Levels">
           {LOG_LEVELS.map((l) => (
-            <button key={l} type="button" className={`chip level-${l}${levels.has(l) ? " chip-active" : ""}`} aria-pressed={levels.has(l)} onClick={() => toggle(l)} data-testid={`log-level-${l}`}>
+            <Chip
+              key={l}
+              active={levels.has(l)}
+              onClick={() => toggle(l)}
+              className={`level-${l}`}
+              testId={`log-level-${l}`}
+            >
               {l}
-            </button>
+            </Chip>
           ))}
-        </div>
+        </Chips>
         <label className="field-inline">
           <span className="sr-only">Node</span>
           <select value={nodeFilter} onChange={(e) => setNodeFilter(e.target.value)} data-testid="log-node-filter">
@@ -58,10 +74,13 @@ export function LogsPanel({ nodeIds, focusNode }: { nodeIds: string[]; focusNode
             ))}
           </select>
         </label>
-        <label className="field-inline grow">
-          <span className="sr-only">Search logs</span>
-          <input type="search" placeholder="Search logs" value={search} onChange={(e) => setSearch(e.target.value)} data-testid="log-search" />
-        </label>
+        <SearchField
+          label="Search logs"
+          placeholder="Search logs"
+          value={search}
+          onChange={setSearch}
+          testId="log-search"
+        />
         <label className="check small">
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} />
           Follow
@@ -86,7 +105,12 @@ export function LogsPanel({ nodeIds, focusNode }: { nodeIds: string[]; focusNode
             {v.getVirtualItems().map((item) => {
               const l = rows[item.index]!;
               return (
-                <div key={l.seq + ":" + item.index} className={`log-row level-${l.level}${l.system ? " is-system" : ""}`} style={{ transform: `translateY(${item.start}px)`, height: ROW }} data-testid="log-row">
+                <div
+                  key={l.seq + ":" + item.index}
+                  className={`log-row level-${l.level}${l.system ? " is-system" : ""}`}
+                  style={{ transform: `translateY(${item.start}px)`, height: ROW }}
+                  data-testid="log-row"
+                >
                   <span className="log-time">{l.ts.slice(11, 23)}</span>
                   <span className={`log-level level-${l.level}`}>{l.level}</span>
                   <span className="log-node">{l.nodeId ?? "run"}</span>

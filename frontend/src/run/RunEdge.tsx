@@ -1,15 +1,16 @@
-import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from "@xyflow/react";
+import { BaseEdge, EdgeLabelRenderer, type EdgeProps } from "@xyflow/react";
 import { memo, useContext } from "react";
+import { edgeGeometry } from "../canvas/edgePath";
 import type { FlowEdge } from "../doc/convert";
 import { formatBytes } from "../ui/format";
 import { SelectEdgeContext, useRunView } from "./context";
 
 /** An edge on the run canvas: a dot runs along it each time a handoff crosses it. */
 export const RunEdge = memo(function RunEdge(props: EdgeProps<FlowEdge>) {
-  const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd } = props;
+  const { id, data, selected, markerEnd } = props;
   const live = useRunView((s) => s.edges[id]);
   const selectEdge = useContext(SelectEdgeContext);
-  const [path, lx, ly] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  const { path, labelStyle } = edgeGeometry(props);
   const cls = `flow-edge run-edge${selected ? " is-selected" : ""}${live ? " has-handoff" : ""}`;
   return (
     <>
@@ -26,13 +27,15 @@ export const RunEdge = memo(function RunEdge(props: EdgeProps<FlowEdge>) {
           <button
             type="button"
             className={`edge-label nopan${live ? " is-live" : ""}`}
-            style={{ transform: `translate(-50%, -50%) translate(${lx}px, ${ly}px)` }}
+            style={labelStyle}
             onClick={() => selectEdge?.(id)}
             title="Inspect the value that crossed this edge"
             data-testid={`edge-label-${id}`}
           >
             {data?.label ? String(data.label) : ""}
-            {live ? `${data?.label ? " · " : ""}${formatBytes(live.bytes)}${live.count > 1 ? ` ×${live.count}` : ""}` : ""}
+            {live
+              ? `${data?.label ? " · " : ""}${formatBytes(live.bytes)}${live.count > 1 ? ` ×${live.count}` : ""}`
+              : ""}
           </button>
         </EdgeLabelRenderer>
       )}

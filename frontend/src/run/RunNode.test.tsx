@@ -42,12 +42,38 @@ describe("RunNode", () => {
       </ReactFlowProvider>,
     );
     const initial = { ...renders };
-    act(() => applyBatch(store, [ev(1, "node.started", { attempt: 1, worker: "w" }, "b"), ev(2, "node.token", { attempt: 1, delta: "hello" }, "b")]));
+    act(() =>
+      applyBatch(store, [
+        ev(1, "node.started", { attempt: 1, worker: "w" }, "b"),
+        ev(2, "node.token", { attempt: 1, delta: "hello" }, "b"),
+      ]),
+    );
     expect(renders.b).toBeGreaterThan(initial.b!);
     expect(renders.a).toBe(initial.a);
     expect(renders.c).toBe(initial.c);
     expect(getByTestId("node-state-b").dataset.state).toBe("running");
     expect(getByTestId("node-tokens-b").textContent).toContain("hello");
     expect(getByTestId("node-state-a").dataset.state).toBe("pending");
+  });
+
+  it("counts an agent's tool calls on its node", () => {
+    const store = createRunViewStore(["a"]);
+    const { getByTestId, queryByTestId } = render(
+      <ReactFlowProvider>
+        <RunStoreContext.Provider value={store}>
+          <RunNode {...props("a")} />
+        </RunStoreContext.Provider>
+      </ReactFlowProvider>,
+    );
+    expect(queryByTestId("node-tools-a")).toBeNull();
+    act(() =>
+      applyBatch(store, [
+        ev(1, "node.started", { attempt: 1, worker: "w" }, "a"),
+        ev(2, "node.tool_call", { step: 1, call_id: "c1", name: "lookup_facts", arguments: "{}" }, "a"),
+        ev(3, "node.tool_result", { step: 2, call_id: "c1", name: "lookup_facts", status: "ok" }, "a"),
+        ev(4, "node.tool_call", { step: 4, call_id: "c2", name: "notes_write", arguments: "{}" }, "a"),
+      ]),
+    );
+    expect(getByTestId("node-tools-a").textContent).toBe("2 tool calls · last: notes_write");
   });
 });

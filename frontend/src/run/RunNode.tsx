@@ -2,9 +2,11 @@ import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
 import { nodeTypeInfo } from "../doc/catalog";
 import { SOURCE_HANDLE_ID, TARGET_HANDLE_ID, type FlowNode } from "../doc/convert";
-import { useFarZoom } from "../editor/components/lod";
-import { FarNode, NodeShell, StaticHandles } from "../editor/components/NodeShell";
+import { useFarZoom } from "../canvas/lod";
+import { FarNode, NodeShell, StaticHandles } from "../canvas/NodeShell";
 import { formatDuration } from "../ui/format";
+import { ApprovalBox } from "./ApprovalBox";
+import { ChildRuns } from "./ChildRuns";
 import { useRunView } from "./context";
 
 const TAIL = 280;
@@ -18,10 +20,35 @@ export const RunNode = memo(function RunNode({ id, type, data, selected }: NodeP
   const docType = data.__type ?? type;
   const info = nodeTypeInfo(docType);
   // Zoomed out, only the state matters: subscribe to it alone, so tokens do not re-render.
-  return far ? <FarRunNode id={id} color={info.color} label={data.label} selected={selected} hasTarget={info.hasTarget} hasSource={info.hasSource} /> : <NearRunNode id={id} docType={docType} label={data.label} selected={selected} />;
+  return far ? (
+    <FarRunNode
+      id={id}
+      color={info.color}
+      label={data.label}
+      selected={selected}
+      hasTarget={info.hasTarget}
+      hasSource={info.hasSource}
+    />
+  ) : (
+    <NearRunNode id={id} docType={docType} label={data.label} selected={selected} />
+  );
 });
 
-const FarRunNode = memo(function FarRunNode({ id, color, label, selected, hasTarget, hasSource }: { id: string; color: string; label: string; selected: boolean; hasTarget: boolean; hasSource: boolean }) {
+const FarRunNode = memo(function FarRunNode({
+  id,
+  color,
+  label,
+  selected,
+  hasTarget,
+  hasSource,
+}: {
+  id: string;
+  color: string;
+  label: string;
+  selected: boolean;
+  hasTarget: boolean;
+  hasSource: boolean;
+}) {
   const state = useRunView((s) => s.nodes[id]?.state ?? "pending");
   return (
     <>
@@ -34,7 +61,17 @@ const FarRunNode = memo(function FarRunNode({ id, color, label, selected, hasTar
   );
 });
 
-const NearRunNode = memo(function NearRunNode({ id, docType, label, selected }: { id: string; docType: string; label: string; selected: boolean }) {
+const NearRunNode = memo(function NearRunNode({
+  id,
+  docType,
+  label,
+  selected,
+}: {
+  id: string;
+  docType: string;
+  label: string;
+  selected: boolean;
+}) {
   const live = useRunView((s) => s.nodes[id]);
   const info = nodeTypeInfo(docType);
   const state = live?.state ?? "pending";
@@ -78,6 +115,16 @@ const NearRunNode = memo(function NearRunNode({ id, docType, label, selected }: 
           </div>
         )}
         {state === "skipped" && live?.skipReason && <div className="node-note">{live.skipReason}</div>}
+        {live && live.toolCalls > 0 && (
+          <div className="node-note" data-testid={`node-tools-${id}`}>
+            {live.toolCalls} tool call{live.toolCalls === 1 ? "" : "s"} · last:{" "}
+            <span className="mono">{live.lastTool}</span>
+          </div>
+        )}
+        {live?.approval && <ApprovalBox nodeId={id} approval={live.approval} />}
+        {live?.children && (
+          <ChildRuns nodeId={id} isMap={docType === "map"} runs={live.children} progress={live.progress} />
+        )}
       </NodeShell>
       {info.hasSource && <Handle type="source" position={Position.Right} id={SOURCE_HANDLE_ID} isConnectable={false} />}
     </>

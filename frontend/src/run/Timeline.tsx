@@ -29,7 +29,10 @@ function assignLanes(bars: readonly TimelineBar[], now: number): { lanes: number
 }
 
 /** Groups bars per worker host, and gives the time span they cover. */
-export function timelineRows(bars: readonly TimelineBar[], now: number): { rows: TimelineRow[]; t0: number; t1: number } {
+export function timelineRows(
+  bars: readonly TimelineBar[],
+  now: number,
+): { rows: TimelineRow[]; t0: number; t1: number } {
   const byWorker = new Map<string, TimelineBar[]>();
   let t0 = Infinity;
   let t1 = -Infinity;

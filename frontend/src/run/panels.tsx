@@ -23,7 +23,17 @@ function Value({ label, value, testId }: { label: string; value: unknown; testId
 }
 
 /** One node of a run: live state from events, input/output/error/timings from `GET runs/<id>/`. */
-export function NodeDetails({ nodeId, label, detail, refresh }: { nodeId: string; label: string; detail: RunDetail | null; refresh: () => void }) {
+export function NodeDetails({
+  nodeId,
+  label,
+  detail,
+  refresh,
+}: {
+  nodeId: string;
+  label: string;
+  detail: RunDetail | null;
+  refresh: () => void;
+}) {
   const live = useRunView((s) => s.nodes[nodeId]);
   const nr: NodeRun | undefined = detail?.nodes?.find((n) => n.node_id === nodeId);
   // Until the replay has reached this node (seq 0), the REST detail knows better than "pending".
@@ -75,7 +85,9 @@ export function NodeDetails({ nodeId, label, detail, refresh }: { nodeId: string
       ) : (
         <Value label="Output" value={nr?.output ?? live?.outputPreview} testId="node-details-output" />
       )}
-      {nr?.output_artifact ? <ArtifactLink runId={detail?.id ?? ""} nodeId={nodeId} artifact={nr.output_artifact} /> : null}
+      {nr?.output_artifact ? (
+        <ArtifactLink runId={detail?.id ?? ""} nodeId={nodeId} artifact={nr.output_artifact} />
+      ) : null}
       {live?.text && !nr?.output && <Value label="Streamed text" value={live.text} testId="node-details-text" />}
       <button type="button" className="button button-small" onClick={refresh}>
         Refresh
@@ -86,23 +98,26 @@ export function NodeDetails({ nodeId, label, detail, refresh }: { nodeId: string
 
 /** docs/api.md shows `usage`; the server sends the two counts on the node run itself. */
 function nodeRunUsage(nr: NodeRun | undefined): { prompt_tokens: number; completion_tokens: number } | null {
-  if (!nr) return null;
-  if (nr.usage) return nr.usage;
-  if (typeof nr.prompt_tokens === "number" || typeof nr.completion_tokens === "number")
-    return { prompt_tokens: nr.prompt_tokens ?? 0, completion_tokens: nr.completion_tokens ?? 0 };
-  return null;
+  return nr ? { prompt_tokens: nr.prompt_tokens, completion_tokens: nr.completion_tokens } : null;
 }
 
-/** An output above 64 KiB is stored as an artifact: the inline output is null; offer the download. */
+/** An output above the inline limit (`max_inline_output_bytes`) is stored as an artifact: the inline output is null; offer the download. */
 function ArtifactLink({ runId, nodeId, artifact }: { runId: string; nodeId: string; artifact: OutputArtifact }) {
   return (
     <div className="value-block" data-testid="node-details-artifact">
       <div className="small">
         <strong>Output</strong> <span className="muted">— too large to show inline ({formatBytes(artifact.size)}</span>
-        {artifact.compressed_size != null && <span className="muted">, {formatBytes(artifact.compressed_size)} stored</span>}
+        {artifact.compressed_size != null && (
+          <span className="muted">, {formatBytes(artifact.compressed_size)} stored</span>
+        )}
         <span className="muted">)</span>
       </div>
-      <a className="button button-small" href={api.artifactUrl(runId, artifact.id)} download={`${nodeId}-output.json`} data-testid="node-details-artifact-download">
+      <a
+        className="button button-small"
+        href={api.artifactUrl(runId, artifact.id)}
+        download={`${nodeId}-output.json`}
+        data-testid="node-details-artifact-download"
+      >
         Download output
       </a>
       {artifact.sha256 && (
@@ -121,7 +136,8 @@ export function HandoffInspector({ edgeId, source, target }: { edgeId: string; s
     <section className="panel-section" data-testid="handoff-inspector" aria-label="Handoff">
       <h2 className="panel-title">Handoff</h2>
       <p className="small">
-        <span className="mono">{source}</span> → <span className="mono">{target}</span> <span className="muted">({edgeId})</span>
+        <span className="mono">{source}</span> → <span className="mono">{target}</span>{" "}
+        <span className="muted">({edgeId})</span>
       </p>
       {!live ? (
         <p className="muted">Nothing has crossed this edge yet.</p>

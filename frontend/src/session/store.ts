@@ -2,7 +2,7 @@
 import { create } from "zustand";
 import { ApiError } from "../api/client";
 import { api } from "../api/endpoints";
-import type { Me, ModelInfo, Role } from "../api/types";
+import type { Me, Role } from "../api/types";
 
 const WS_KEY = "agentloom.workspace";
 
@@ -15,6 +15,8 @@ export interface SessionState {
   login(username: string, password: string): Promise<void>;
   logout(): Promise<void>;
   setWorkspace(id: string): void;
+  /** Reloads `me` (after joining, creating or leaving a workspace), switching to `select` when given. */
+  refresh(select?: string): Promise<void>;
   expire(): void;
 }
 
@@ -64,6 +66,12 @@ export const useSession = create<SessionState>((set) => ({
     set({ workspaceId: id });
   },
 
+  async refresh(select) {
+    const me = await api.me();
+    if (select) localStorage.setItem(WS_KEY, select);
+    set({ me, workspaceId: pickWorkspace(me) });
+  },
+
   expire() {
     set((s) => (s.status === "ready" ? { status: "anonymous", me: null } : s));
   },
@@ -75,32 +83,4 @@ export function currentRole(s: SessionState): Role | null {
 
 export function roleIn(s: SessionState, workspaceId: string | null | undefined): Role | null {
   return s.me?.workspaces.find((w) => w.id === workspaceId)?.role ?? null;
-}
-
-interface ModelsState {
-  status: "idle" | "loading" | "ready" | "error";
-  models: ModelInfo[];
-  error: string | null;
-  load(): Promise<void>;
-}
-
-export const useModels = create<ModelsState>((set, get) => ({
-  status: "idle",
-  models: [],
-  error: null,
-  async load() {
-    if (get().status === "loading" || get().status === "ready") return;
-    set({ status: "loading" });
-    try {
-      set({ status: "ready", models: await api.models(), error: null });
-    } catch (err) {
-      set({ status: "error", error: err instanceof Error ? err.message : String(err) });
-    }
-  },
-}));
-
-export function formatPrice(m: ModelInfo): string {
-  if (m.simulated) return "simulated";
-  const perM = (c: number) => `$${(c * 1_000_000).toFixed(2)}`;
-  return `${perM(m.input_cost_per_token)} / ${perM(m.output_cost_per_token)} per 1M tokens`;
 }

@@ -39,7 +39,13 @@ export class FakeSocket implements SocketLike {
 }
 
 let ts = Date.parse("2026-01-01T00:00:00.000Z");
-export function ev<E extends RunEvent>(seq: number, type: E["type"], data: E["data"], node_id?: string, at?: number): RunEvent {
+export function ev<E extends RunEvent>(
+  seq: number,
+  type: E["type"],
+  data: E["data"],
+  node_id?: string,
+  at?: number,
+): RunEvent {
   const t = at ?? (ts += 10);
   return { seq, ts: new Date(t).toISOString(), type, data, ...(node_id ? { node_id } : {}) } as RunEvent;
 }

@@ -37,12 +37,17 @@ describe("Dialog", () => {
   });
 });
 
+/** The workflow as another user saved it: version 5 by bob. */
+function savedByBob(document: Workflow["document"]): Workflow {
+  return { id: "w", version: 5, document, updated_by: "bob", updated_at: "2026-01-01T00:00:00Z" } as Workflow;
+}
+
 describe("ConflictDialog", () => {
   it("shows theirs beside mine and offers both choices", () => {
     const theirsDoc = generateLayeredDocument(4, 1);
     const mine = structuredClone(theirsDoc);
     mine.nodes.push({ id: "coder-9", type: "coder", position: { x: 0, y: 0 }, data: { label: "x", config: {} } });
-    const theirs = { id: "w", version: 5, document: theirsDoc, updated_by: "bob", updated_at: "2026-01-01T00:00:00Z" } as Workflow;
+    const theirs = savedByBob(theirsDoc);
     const onReload = vi.fn();
     const onKeep = vi.fn();
     render(<ConflictDialog mine={mine} theirs={theirs} currentVersion={5} onReload={onReload} onKeepMine={onKeep} />);
@@ -62,7 +67,15 @@ describe("ConflictDialog", () => {
 describe("PromptEditor", () => {
   it("highlights placeholders and lists problems", () => {
     const onChange = vi.fn();
-    const { container } = render(<PromptEditor id="p" value="Hi {{ $.run.topic }} and {{ $.run.nope }} {{ oops" onChange={onChange} declaredInputs={["topic"]} testId="prompt" />);
+    const { container } = render(
+      <PromptEditor
+        id="p"
+        value="Hi {{ $.run.topic }} and {{ $.run.nope }} {{ oops"
+        onChange={onChange}
+        declaredInputs={["topic"]}
+        testId="prompt"
+      />,
+    );
     const marks = container.querySelectorAll("mark.ph");
     expect(marks).toHaveLength(3);
     expect(container.querySelectorAll("mark.ph-error")).toHaveLength(1);
@@ -76,10 +89,15 @@ describe("PromptEditor", () => {
   it("offers merge both with what it keeps", () => {
     const base = generateLayeredDocument(4, 1);
     const theirsDoc = structuredClone(base);
-    theirsDoc.nodes.push({ id: "coder-9", type: "coder", position: { x: 0, y: 0 }, data: { label: "theirs", config: {} } });
+    theirsDoc.nodes.push({
+      id: "coder-9",
+      type: "coder",
+      position: { x: 0, y: 0 },
+      data: { label: "theirs", config: {} },
+    });
     const mine = structuredClone(base);
     mine.nodes.push({ id: "coder-9", type: "coder", position: { x: 0, y: 0 }, data: { label: "mine", config: {} } });
-    const theirs = { id: "w", version: 5, document: theirsDoc, updated_by: "bob", updated_at: "2026-01-01T00:00:00Z" } as Workflow;
+    const theirs = savedByBob(theirsDoc);
     const onMerge = vi.fn();
     render(
       <ConflictDialog

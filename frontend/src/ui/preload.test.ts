@@ -5,12 +5,16 @@ import { preloadable, startEarly, takeEarly } from "./preload";
 
 describe("preloadable", () => {
   it("renders the component directly once preloaded (no Suspense fallback)", async () => {
-    const factory = vi.fn(async () => ({ default: ({ who }: { who: string }) => createElement("p", null, `hello ${who}`) }));
+    const factory = vi.fn(async () => ({
+      default: ({ who }: { who: string }) => createElement("p", null, `hello ${who}`),
+    }));
     const Page = preloadable(factory);
     await Page.preload();
     await Page.preload();
     expect(factory).toHaveBeenCalledTimes(1);
-    render(createElement(Suspense, { fallback: createElement("p", null, "loading") }, createElement(Page, { who: "you" })));
+    render(
+      createElement(Suspense, { fallback: createElement("p", null, "loading") }, createElement(Page, { who: "you" })),
+    );
     // Synchronously: no fallback was ever shown.
     expect(screen.queryByText("loading")).toBeNull();
     expect(screen.getByText("hello you")).toBeTruthy();

@@ -12,7 +12,9 @@ type Module<P> = { default: ComponentType<P> };
  * `React.lazy` with `preload()`: once the chunk is loaded the component renders directly, so
  * the page does not suspend (React 19 holds a revealed Suspense boundary back for up to 300 ms).
  */
-export function preloadable<P extends object>(factory: () => Promise<Module<P>>): ComponentType<P> & { preload: () => Promise<Module<P>> } {
+export function preloadable<P extends object>(
+  factory: () => Promise<Module<P>>,
+): ComponentType<P> & { preload: () => Promise<Module<P>> } {
   let loaded: ComponentType<P> | null = null;
   let pending: Promise<Module<P>> | null = null;
   const preload = () =>

@@ -33,3 +33,23 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
     </div>
   );
 }
+
+/**
+ * A fetched list's place on its page: a spinner while it loads, the error with a retry, `empty` when
+ * it has no rows, else the list itself.
+ */
+export function ListBody({
+  list,
+  count,
+  empty,
+  children,
+}: {
+  list: { status: "loading" | "error" | "ready"; error?: unknown; retry: () => void };
+  count: number;
+  empty: ReactNode;
+  children: ReactNode;
+}) {
+  if (list.status === "loading") return <Spinner />;
+  if (list.status === "error") return <ErrorState error={list.error} onRetry={list.retry} />;
+  return count === 0 ? empty : children;
+}

@@ -57,6 +57,7 @@ AWS_S3_ENDPOINT_URL: {{ . | quote }}
 AWS_S3_REGION_NAME: {{ . | quote }}
 {{- end }}
 LOG_LEVEL: {{ .Values.config.logLevel | quote }}
+AGENTLOOM_QUEUE_SHARDS: {{ .Values.config.queueShards | quote }}
 {{- range $name, $value := .Values.config.extraEnv }}
 {{ $name }}: {{ $value | toString | quote }}
 {{- end }}
@@ -64,6 +65,7 @@ LOG_LEVEL: {{ .Values.config.logLevel | quote }}
 
 {{- define "agentloom.secretData" -}}
 SECRET_KEY: {{ required "secrets.secretKey is required (or secrets.existingSecret)" .Values.secrets.secretKey | quote }}
+AGENTLOOM_ENCRYPTION_KEYS: {{ required "secrets.encryptionKeys is required (or secrets.existingSecret)" .Values.secrets.encryptionKeys | quote }}
 DATABASE_URL: {{ required "secrets.databaseUrl is required (or secrets.existingSecret)" .Values.secrets.databaseUrl | quote }}
 REDIS_URL: {{ required "secrets.redisUrl is required (or secrets.existingSecret)" .Values.secrets.redisUrl | quote }}
 {{- with .Values.secrets.awsAccessKeyId }}
@@ -110,6 +112,26 @@ checksum/secret: {{ include "agentloom.secretData" . | sha256sum }}
 {{- with .Values.podAnnotations }}
 {{ toYaml . }}
 {{- end }}
+{{- end }}
+
+{{/* A worker's metrics port (server/ops/multiproc.py) and its scrape annotations. */}}
+{{- define "agentloom.workerMetricsEnv" -}}
+- name: AGENTLOOM_METRICS_PORT
+  value: {{ .Values.metrics.workerPort | quote }}
+- name: AGENTLOOM_METRICS_HOST
+  value: "0.0.0.0"
+{{- end }}
+
+{{- define "agentloom.workerMetricsPort" -}}
+ports:
+  - name: metrics
+    containerPort: {{ .Values.metrics.workerPort }}
+{{- end }}
+
+{{- define "agentloom.workerScrapeAnnotations" -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .Values.metrics.workerPort | quote }}
+prometheus.io/path: /metrics
 {{- end }}
 
 {{/* Container fields every Agentloom container shares. Use with nindent 10. */}}

@@ -7,146 +7,322 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('workflows', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("workflows", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Artifact',
+            name="Artifact",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('node_id', models.CharField(max_length=200)),
-                ('storage_key', models.CharField(max_length=500, unique=True)),
-                ('size', models.PositiveBigIntegerField(help_text='Bytes before compression.')),
-                ('compressed_size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('content_type', models.CharField(default='application/json', max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("node_id", models.CharField(max_length=200)),
+                ("storage_key", models.CharField(max_length=500, unique=True)),
+                ("size", models.PositiveBigIntegerField(help_text="Bytes before compression.")),
+                ("compressed_size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("content_type", models.CharField(default="application/json", max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Run',
+            name="Run",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('inputs', models.JSONField(default=dict)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=16)),
-                ('output', models.JSONField(blank=True, null=True)),
-                ('error', models.JSONField(blank=True, null=True)),
-                ('trigger', models.CharField(choices=[('manual', 'Manual'), ('api', 'Api'), ('schedule', 'Schedule'), ('webhook', 'Webhook'), ('resume', 'Resume')], default='manual', max_length=16)),
-                ('max_concurrency', models.PositiveIntegerField(default=8)),
-                ('prompt_tokens', models.PositiveBigIntegerField(default=0)),
-                ('completion_tokens', models.PositiveBigIntegerField(default=0)),
-                ('cost_usd', models.FloatField(default=0.0)),
-                ('next_seq', models.PositiveBigIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('deadline_at', models.DateTimeField(blank=True, help_text='When the duration budget runs out; the reaper fails it then.', null=True)),
-                ('resumed_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='resumptions', to='runs.run')),
-                ('triggered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='workflows.workflowversion')),
-                ('workflow', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='workflows.workflow')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='accounts.workspace')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("inputs", models.JSONField(default=dict)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("output", models.JSONField(blank=True, null=True)),
+                ("error", models.JSONField(blank=True, null=True)),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Manual"),
+                            ("api", "Api"),
+                            ("schedule", "Schedule"),
+                            ("webhook", "Webhook"),
+                            ("resume", "Resume"),
+                        ],
+                        default="manual",
+                        max_length=16,
+                    ),
+                ),
+                ("max_concurrency", models.PositiveIntegerField(default=8)),
+                ("prompt_tokens", models.PositiveBigIntegerField(default=0)),
+                ("completion_tokens", models.PositiveBigIntegerField(default=0)),
+                ("cost_usd", models.FloatField(default=0.0)),
+                ("next_seq", models.PositiveBigIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "deadline_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When the duration budget runs out; the reaper fails it then.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "resumed_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="resumptions",
+                        to="runs.run",
+                    ),
+                ),
+                (
+                    "triggered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="workflows.workflowversion",
+                    ),
+                ),
+                (
+                    "workflow",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="workflows.workflow",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='NodeRun',
+            name="NodeRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('node_id', models.CharField(max_length=200)),
-                ('node_type', models.CharField(max_length=32)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('queued', 'Queued'), ('running', 'Running'), ('retrying', 'Retrying'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('skipped', 'Skipped'), ('cancelled', 'Cancelled')], default='pending', max_length=16)),
-                ('attempt', models.PositiveIntegerField(default=0)),
-                ('unresolved_edges', models.PositiveIntegerField(default=0, help_text='Incoming edges whose source has not finished yet.')),
-                ('taken_edges', models.PositiveIntegerField(default=0, help_text='Incoming edges that were taken (their value crosses).')),
-                ('taken_out', models.JSONField(blank=True, default=list, help_text="Ids of this node's outgoing edges that were taken.")),
-                ('edge_values', models.JSONField(blank=True, default=dict, help_text='Values of taken edges with a transform, by edge id.')),
-                ('config_hash', models.CharField(blank=True, max_length=64)),
-                ('input_hash', models.CharField(blank=True, max_length=64)),
-                ('input', models.JSONField(blank=True, null=True)),
-                ('output', models.JSONField(blank=True, null=True)),
-                ('error', models.JSONField(blank=True, null=True)),
-                ('worker', models.CharField(blank=True, max_length=200)),
-                ('lost_workers', models.PositiveIntegerField(default=0, help_text='Times a worker vanished while running this node.')),
-                ('prompt_tokens', models.PositiveIntegerField(default=0)),
-                ('completion_tokens', models.PositiveIntegerField(default=0)),
-                ('cost_usd', models.FloatField(default=0.0)),
-                ('dispatched_at', models.DateTimeField(blank=True, help_text='When its task was published; null while it waits for a slot.', null=True)),
-                ('retry_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('queued_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('output_artifact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='runs.artifact')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='node_runs', to='runs.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("node_id", models.CharField(max_length=200)),
+                ("node_type", models.CharField(max_length=32)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("retrying", "Retrying"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempt", models.PositiveIntegerField(default=0)),
+                (
+                    "unresolved_edges",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Incoming edges whose source has not finished yet."
+                    ),
+                ),
+                (
+                    "taken_edges",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Incoming edges that were taken (their value crosses)."
+                    ),
+                ),
+                (
+                    "taken_out",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Ids of this node's outgoing edges that were taken.",
+                    ),
+                ),
+                (
+                    "edge_values",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Values of taken edges with a transform, by edge id.",
+                    ),
+                ),
+                ("config_hash", models.CharField(blank=True, max_length=64)),
+                ("input_hash", models.CharField(blank=True, max_length=64)),
+                ("input", models.JSONField(blank=True, null=True)),
+                ("output", models.JSONField(blank=True, null=True)),
+                ("error", models.JSONField(blank=True, null=True)),
+                ("worker", models.CharField(blank=True, max_length=200)),
+                (
+                    "lost_workers",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Times a worker vanished while running this node."
+                    ),
+                ),
+                ("prompt_tokens", models.PositiveIntegerField(default=0)),
+                ("completion_tokens", models.PositiveIntegerField(default=0)),
+                ("cost_usd", models.FloatField(default=0.0)),
+                (
+                    "dispatched_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When its task was published; null while it waits for a slot.",
+                        null=True,
+                    ),
+                ),
+                ("retry_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("queued_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "output_artifact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="runs.artifact",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="node_runs",
+                        to="runs.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='artifact',
-            name='run',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='artifacts', to='runs.run'),
+            model_name="artifact",
+            name="run",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="artifacts", to="runs.run"
+            ),
         ),
         migrations.CreateModel(
-            name='RunEvent',
+            name="RunEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField()),
-                ('ts', models.DateTimeField()),
-                ('type', models.CharField(max_length=32)),
-                ('node_id', models.CharField(blank=True, max_length=200, null=True)),
-                ('data', models.JSONField(default=dict)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='runs.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField()),
+                ("ts", models.DateTimeField()),
+                ("type", models.CharField(max_length=32)),
+                ("node_id", models.CharField(blank=True, max_length=200, null=True)),
+                ("data", models.JSONField(default=dict)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="runs.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'seq'],
+                "ordering": ["run", "seq"],
             },
         ),
         migrations.AddIndex(
-            model_name='run',
-            index=models.Index(fields=['workspace', 'state', 'created_at'], name='runs_run_workspa_a912f9_idx'),
+            model_name="run",
+            index=models.Index(
+                fields=["workspace", "state", "created_at"], name="runs_run_workspa_a912f9_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='run',
-            index=models.Index(fields=['workflow', '-created_at'], name='runs_run_workflo_3008a7_idx'),
+            model_name="run",
+            index=models.Index(
+                fields=["workflow", "-created_at"], name="runs_run_workflo_3008a7_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='run',
-            index=models.Index(fields=['state', 'deadline_at'], name='runs_run_state_a18d69_idx'),
+            model_name="run",
+            index=models.Index(fields=["state", "deadline_at"], name="runs_run_state_a18d69_idx"),
         ),
         migrations.AddIndex(
-            model_name='noderun',
-            index=models.Index(fields=['run', 'state'], name='runs_noderu_run_id_43aa1b_idx'),
+            model_name="noderun",
+            index=models.Index(fields=["run", "state"], name="runs_noderu_run_id_43aa1b_idx"),
         ),
         migrations.AddIndex(
-            model_name='noderun',
-            index=models.Index(fields=['state', 'heartbeat_at'], name='runs_noderu_state_59caa1_idx'),
+            model_name="noderun",
+            index=models.Index(
+                fields=["state", "heartbeat_at"], name="runs_noderu_state_59caa1_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='noderun',
-            index=models.Index(fields=['state', 'dispatched_at'], name='runs_noderu_state_eb9c9d_idx'),
+            model_name="noderun",
+            index=models.Index(
+                fields=["state", "dispatched_at"], name="runs_noderu_state_eb9c9d_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='noderun',
-            index=models.Index(fields=['state', 'retry_at'], name='runs_noderu_state_e138ba_idx'),
+            model_name="noderun",
+            index=models.Index(fields=["state", "retry_at"], name="runs_noderu_state_e138ba_idx"),
         ),
         migrations.AddConstraint(
-            model_name='noderun',
-            constraint=models.UniqueConstraint(fields=('run', 'node_id'), name='unique_node_run'),
+            model_name="noderun",
+            constraint=models.UniqueConstraint(fields=("run", "node_id"), name="unique_node_run"),
         ),
         migrations.AddConstraint(
-            model_name='runevent',
-            constraint=models.UniqueConstraint(fields=('run', 'seq'), name='unique_run_event_seq'),
+            model_name="runevent",
+            constraint=models.UniqueConstraint(fields=("run", "seq"), name="unique_run_event_seq"),
         ),
     ]

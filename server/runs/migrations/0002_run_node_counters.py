@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('runs', '0001_initial'),
+        ("runs", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='run',
-            name='active_nodes',
+            model_name="run",
+            name="active_nodes",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='run',
-            name='unfinished_nodes',
+            model_name="run",
+            name="unfinished_nodes",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='run',
-            name='waiting_nodes',
+            model_name="run",
+            name="waiting_nodes",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

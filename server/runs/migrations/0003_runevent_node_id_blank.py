@@ -4,9 +4,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('runs', '0002_run_node_counters'),
+        ("runs", "0002_run_node_counters"),
     ]
 
     # Run events written before this migration have NULL for "no node"; the
@@ -17,8 +16,10 @@ class Migration(migrations.Migration):
             reverse_sql=migrations.RunSQL.noop,
         ),
         migrations.AlterField(
-            model_name='runevent',
-            name='node_id',
-            field=models.CharField(blank=True, default='', help_text='Empty for run events.', max_length=200),
+            model_name="runevent",
+            name="node_id",
+            field=models.CharField(
+                blank=True, default="", help_text="Empty for run events.", max_length=200
+            ),
         ),
     ]

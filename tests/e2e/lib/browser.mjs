@@ -202,7 +202,7 @@ export async function until(fn, { timeout = 20_000, interval = 100, message = "c
   }
 }
 
-/** A workflow document (SPEC §2) from a compact description, for arranging fixtures through the API. */
+/** A workflow document (docs/workflow-document.md) from a compact description, for arranging fixtures through the API. */
 export function documentOf({ name, inputs = { topic: { type: "string", required: true, description: "" } }, nodes, edges, settings = {} }) {
   return {
     schema_version: 1,

@@ -176,7 +176,7 @@ test("cancel a running run, then resume it from the workflow's current version",
   await page.getByTestId("cancel-run").click();
   await waitState(page.getByTestId("run-state"), "cancelled", 5_000);
   const took = Date.now() - clicked;
-  assert.ok(took < 3_000, `cancelled within 3 s of the click (SPEC: the run stops within 2 s); took ${took} ms`);
+  assert.ok(took < 3_000, `cancelled within 3 s of the click (docs/run-semantics.md: the run stops within 2 s); took ${took} ms`);
   await waitState(state("slow"), "cancelled");
   await waitState(state("out"), "cancelled");
   assert.equal(await state("quick").getAttribute("data-state"), "succeeded");

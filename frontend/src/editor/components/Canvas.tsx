@@ -1,6 +1,4 @@
 import {
-  Background,
-  Controls,
   ReactFlow,
   useConnection,
   useReactFlow,
@@ -11,16 +9,17 @@ import {
   type NodeTypes,
   type OnConnectEnd,
 } from "@xyflow/react";
-import { FastMiniMap } from "./FastMiniMap";
+import { CanvasChrome } from "../../canvas/CanvasChrome";
 import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import { isKnownType } from "../../doc/catalog";
 import { EDGE_TYPE, UNKNOWN_NODE_TYPE, type FlowEdge, type FlowNode } from "../../doc/convert";
-import { NODE_TYPES, type DocNode, type NodeType } from "../../doc/types";
+import { NODE_TYPES } from "../../doc/engine";
+import type { DocNode, NodeType } from "../../doc/types";
 import { editorStore, useEditor } from "../store";
-import { DEFAULT_EDGE_OPTIONS, FIT_VIEW_OPTIONS, MAX_ZOOM, MIN_ZOOM, PRO_OPTIONS, minimapColor } from "./canvasOptions";
+import { FIT_VIEW_OPTIONS, MIN_ZOOM, SHARED_FLOW_PROPS } from "../../canvas/canvasOptions";
 import { EditorEdge } from "./EditorEdge";
 import { EditorNode } from "./EditorNode";
-import { LodContext, TinyEdges, edgesForLod, simpleEdges, useLodFromStore } from "./lod";
+import { LodContext, edgesForLod, simpleEdges, useLodFromStore } from "../../canvas/lod";
 
 export const PALETTE_MIME = "application/x-agentloom-node";
 
@@ -74,7 +73,9 @@ export const Canvas = memo(function Canvas({ initialDocNodes = NO_NODES }: { ini
       maxY = Math.max(maxY, y + 60);
     }
     const bounds = { x: minX, y: minY, width: maxX - minX, height: maxY - minY };
-    setInitialViewport(getViewportForBounds(bounds, r.width, r.height, MIN_ZOOM, FIT_VIEW_OPTIONS.maxZoom, FIT_VIEW_OPTIONS.padding));
+    setInitialViewport(
+      getViewportForBounds(bounds, r.width, r.height, MIN_ZOOM, FIT_VIEW_OPTIONS.maxZoom, FIT_VIEW_OPTIONS.padding),
+    );
   }, [initialDocNodes]);
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
@@ -131,7 +132,7 @@ export const Canvas = memo(function Canvas({ initialDocNodes = NO_NODES }: { ini
             edges={edgesForLod(edges, simple)}
             nodeTypes={nodeTypes}
             edgeTypes={edgeTypes}
-            defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
+            {...SHARED_FLOW_PROPS}
             onNodesChange={onNodesChange}
             onEdgesChange={onEdgesChange}
             onConnect={connect}
@@ -139,21 +140,11 @@ export const Canvas = memo(function Canvas({ initialDocNodes = NO_NODES }: { ini
             isValidConnection={isValidConnection}
             nodesDraggable={!readOnly}
             nodesConnectable={!readOnly}
-            elementsSelectable
-            deleteKeyCode={null}
             selectionKeyCode="Shift"
             multiSelectionKeyCode={["Meta", "Control", "Shift"]}
-            onlyRenderVisibleElements
-            minZoom={MIN_ZOOM}
-            maxZoom={MAX_ZOOM}
             fitView={fitOnMount}
-            fitViewOptions={FIT_VIEW_OPTIONS}
-            proOptions={PRO_OPTIONS}
           >
-            <Background gap={20} size={1} />
-            {simple && <TinyEdges nodes={nodes} edges={edges} problemEdges={problemEdges} />}
-            <FastMiniMap nodes={nodes} nodeColor={minimapColor} />
-            <Controls showInteractive={false} aria-label="Zoom controls" />
+            <CanvasChrome nodes={nodes} edges={edges} simple={simple} problemEdges={problemEdges} />
             <ConnectionHint />
           </ReactFlow>
         )}

@@ -7,7 +7,23 @@ import { Dialog } from "../../ui/Dialog";
 import { diffRows } from "../../ui/DiffView";
 import { formatTime } from "../../ui/format";
 
-function Side({ title, doc, who, when, version, versionLabel = "Version", testId }: { title: string; doc: WorkflowDocument | undefined; who?: string | null | undefined; when?: string | undefined; version?: number | undefined; versionLabel?: string; testId: string }) {
+function Side({
+  title,
+  doc,
+  who,
+  when,
+  version,
+  versionLabel = "Version",
+  testId,
+}: {
+  title: string;
+  doc: WorkflowDocument | undefined;
+  who?: string | null | undefined;
+  when?: string | undefined;
+  version?: number | undefined;
+  versionLabel?: string;
+  testId: string;
+}) {
   return (
     <div className="conflict-side" data-testid={testId}>
       <h3>{title}</h3>
@@ -95,31 +111,68 @@ export function ConflictDialog({
   // With the base (the version my edits started from), each side's own changes; without it, what
   // mine changes on top of theirs.
   const theirChanges = useMemo(() => (theirs && base ? diffDocuments(base, theirs.document) : null), [base, theirs]);
-  const myChanges = useMemo(() => (base ? diffDocuments(base, mine) : theirs ? diffDocuments(theirs.document, mine) : null), [base, mine, theirs]);
+  const myChanges = useMemo(
+    () => (base ? diffDocuments(base, mine) : theirs ? diffDocuments(theirs.document, mine) : null),
+    [base, mine, theirs],
+  );
   return (
-    <Dialog title="Someone else saved this workflow" onClose={() => undefined} dismissable={false} wide testId="conflict-dialog">
+    <Dialog
+      title="Someone else saved this workflow"
+      onClose={() => undefined}
+      dismissable={false}
+      wide
+      testId="conflict-dialog"
+    >
       <p>
-        While you were editing, {theirs?.updated_by ?? "a teammate"} saved version {theirs?.version ?? currentVersion}. Your edits are not lost: merge both,
-        or choose one version.
+        While you were editing, {theirs?.updated_by ?? "a teammate"} saved version {theirs?.version ?? currentVersion}.
+        Your edits are not lost: merge both, or choose one version.
       </p>
       <div className="conflict-sides">
-        <Side title="Theirs" doc={theirs?.document} who={theirs?.updated_by} when={theirs?.updated_at} version={theirs?.version ?? currentVersion} testId="conflict-theirs" />
+        <Side
+          title="Theirs"
+          doc={theirs?.document}
+          who={theirs?.updated_by}
+          when={theirs?.updated_at}
+          version={theirs?.version ?? currentVersion}
+          testId="conflict-theirs"
+        />
         <Side title="Mine (unsaved)" doc={mine} version={baseVersion} versionLabel="Based on" testId="conflict-mine" />
       </div>
       <div className="conflict-sides">
-        {theirChanges && <DiffList title={`Their changes (since v${baseVersion ?? "?"})`} diff={theirChanges} testId="conflict-their-changes" />}
-        {myChanges && <DiffList title={base ? "My changes" : "What mine changes on top of theirs"} diff={myChanges} testId="conflict-diff" />}
+        {theirChanges && (
+          <DiffList
+            title={`Their changes (since v${baseVersion ?? "?"})`}
+            diff={theirChanges}
+            testId="conflict-their-changes"
+          />
+        )}
+        {myChanges && (
+          <DiffList
+            title={base ? "My changes" : "What mine changes on top of theirs"}
+            diff={myChanges}
+            testId="conflict-diff"
+          />
+        )}
       </div>
       {merge && (
         <div className="conflict-merge small" data-testid="conflict-merge-summary">
-          <strong>Merge both</strong> keeps their changes and yours ({merge.document.nodes.length} nodes, {merge.document.edges.length} edges).
+          <strong>Merge both</strong> keeps their changes and yours ({merge.document.nodes.length} nodes,{" "}
+          {merge.document.edges.length} edges).
           {Object.keys(merge.renamed.nodes).length > 0 && (
-            <> Your {Object.entries(merge.renamed.nodes).map(([a, b]) => `${a} becomes ${b}`).join(", ")} (they added the same id).</>
+            <>
+              {" "}
+              Your{" "}
+              {Object.entries(merge.renamed.nodes)
+                .map(([a, b]) => `${a} becomes ${b}`)
+                .join(", ")}{" "}
+              (they added the same id).
+            </>
           )}
           {merge.conflicts.length > 0 ? (
             <>
               {" "}
-              You both changed {merge.conflicts.length === 1 ? "one field" : `${merge.conflicts.length} fields`}; yours is kept (theirs stays in the history):
+              You both changed {merge.conflicts.length === 1 ? "one field" : `${merge.conflicts.length} fields`}; yours
+              is kept (theirs stays in the history):
               <ul>
                 {merge.conflicts.map((c) => (
                   <li key={c} className="diff-changed">
@@ -131,7 +184,9 @@ export function ConflictDialog({
           ) : (
             " Nothing you both changed."
           )}
-          {merge.droppedEdges.length > 0 && <> Edges left without a node are dropped: {merge.droppedEdges.join(", ")}.</>}
+          {merge.droppedEdges.length > 0 && (
+            <> Edges left without a node are dropped: {merge.droppedEdges.join(", ")}.</>
+          )}
         </div>
       )}
       <div className="form-actions">
@@ -142,7 +197,14 @@ export function ConflictDialog({
           Keep mine as a new version
         </button>
         {onMerge && (
-          <button type="button" className="button button-primary" onClick={onMerge} disabled={!merge} data-testid="conflict-merge" data-autofocus>
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={onMerge}
+            disabled={!merge}
+            data-testid="conflict-merge"
+            data-autofocus
+          >
             Merge both
           </button>
         )}

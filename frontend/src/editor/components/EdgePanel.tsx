@@ -1,4 +1,5 @@
 import { useId } from "react";
+import { PanelProblems } from "../../ui/forms";
 import { edgeInputKey } from "../../doc/convert";
 import { editorStore, useEditor } from "../store";
 import { ExpressionPreview } from "./ExpressionPreview";
@@ -8,9 +9,15 @@ export function EdgePanel({ edgeId }: { edgeId: string }) {
   const edge = useEditor((s) => s.edges.find((e) => e.id === edgeId));
   const readOnly = useEditor((s) => s.readOnly);
   const problems = useEditor((s) => s.problemIndex.byEdge[edgeId]);
-  const sourceLabel = useEditor((s) => (edge ? (s.nodes.find((n) => n.id === edge.source)?.data.label ?? edge.source) : ""));
-  const targetLabel = useEditor((s) => (edge ? (s.nodes.find((n) => n.id === edge.target)?.data.label ?? edge.target) : ""));
-  const sourceIsInput = useEditor((s) => (edge ? (s.nodes.find((n) => n.id === edge.source)?.type ?? "") === "input" : false));
+  const sourceLabel = useEditor((s) =>
+    edge ? (s.nodes.find((n) => n.id === edge.source)?.data.label ?? edge.source) : "",
+  );
+  const targetLabel = useEditor((s) =>
+    edge ? (s.nodes.find((n) => n.id === edge.target)?.data.label ?? edge.target) : "",
+  );
+  const sourceIsInput = useEditor((s) =>
+    edge ? (s.nodes.find((n) => n.id === edge.source)?.type ?? "") === "input" : false,
+  );
   const ids = { label: useId(), handle: useId(), transform: useId(), condition: useId() };
   if (!edge) return null;
   const d = edge.data ?? {};
@@ -24,20 +31,21 @@ export function EdgePanel({ edgeId }: { edgeId: string }) {
       <p className="small">
         <strong>{sourceLabel}</strong> → <strong>{targetLabel}</strong>
       </p>
-      {problems && problems.length > 0 && (
-        <ul className="panel-problems" data-testid="edge-panel-problems">
-          {problems.map((p, i) => (
-            <li key={i} className={p.severity === "error" ? "field-error" : "field-warning"}>
-              {p.field ? <code>{p.field}</code> : null} {p.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <PanelProblems problems={problems} testId="edge-panel-problems" />
       <fieldset disabled={readOnly} className="plain">
         <Field label="Label" htmlFor={ids.label} hint="A coordinator names the edges to take by their label.">
-          <input id={ids.label} value={String(d.label ?? "")} onChange={(e) => set({ label: e.target.value }, "label")} data-testid="edge-label" />
+          <input
+            id={ids.label}
+            value={String(d.label ?? "")}
+            onChange={(e) => set({ label: e.target.value }, "label")}
+            data-testid="edge-label"
+          />
         </Field>
-        <Field label="Input key (target handle)" htmlFor={ids.handle} hint={`The value arrives in the target’s input under this key. Empty: “${edge.source}”.`}>
+        <Field
+          label="Input key (target handle)"
+          htmlFor={ids.handle}
+          hint={`The value arrives in the target’s input under this key. Empty: “${edge.source}”.`}
+        >
           <input
             id={ids.handle}
             className="mono"
@@ -50,7 +58,11 @@ export function EdgePanel({ edgeId }: { edgeId: string }) {
         <Field
           label="Transform (JSONata; reshapes the value crossing the edge)"
           htmlFor={ids.transform}
-          hint={sourceIsInput ? "Evaluated against the run inputs object, e.g. topic." : "Evaluated against the source node’s output object, e.g. text or json.field."}
+          hint={
+            sourceIsInput
+              ? "Evaluated against the run inputs object, e.g. topic."
+              : "Evaluated against the source node’s output object, e.g. text or json.field."
+          }
         >
           <textarea
             id={ids.transform}
@@ -63,7 +75,14 @@ export function EdgePanel({ edgeId }: { edgeId: string }) {
             data-testid="edge-transform"
           />
         </Field>
-        {d.transform ? <ExpressionPreview expression={String(d.transform)} mode="value" source={{ kind: "nodeOutput", nodeId: edge.source }} sourceIsInputNode={sourceIsInput} /> : null}
+        {d.transform ? (
+          <ExpressionPreview
+            expression={String(d.transform)}
+            mode="value"
+            source={{ kind: "nodeOutput", nodeId: edge.source }}
+            sourceIsInputNode={sourceIsInput}
+          />
+        ) : null}
         <Field label="Condition (JSONata → boolean; the edge is taken when true)" htmlFor={ids.condition}>
           <textarea
             id={ids.condition}
@@ -76,7 +95,14 @@ export function EdgePanel({ edgeId }: { edgeId: string }) {
             data-testid="edge-condition"
           />
         </Field>
-        {d.condition ? <ExpressionPreview expression={String(d.condition)} mode="condition" source={{ kind: "nodeOutput", nodeId: edge.source }} sourceIsInputNode={sourceIsInput} /> : null}
+        {d.condition ? (
+          <ExpressionPreview
+            expression={String(d.condition)}
+            mode="condition"
+            source={{ kind: "nodeOutput", nodeId: edge.source }}
+            sourceIsInputNode={sourceIsInput}
+          />
+        ) : null}
       </fieldset>
     </section>
   );

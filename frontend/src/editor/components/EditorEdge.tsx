@@ -1,12 +1,13 @@
-import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from "@xyflow/react";
+import { BaseEdge, EdgeLabelRenderer, type EdgeProps } from "@xyflow/react";
 import { memo } from "react";
+import { edgeGeometry } from "../../canvas/edgePath";
 import type { FlowEdge } from "../../doc/convert";
 import { useEditor } from "../store";
 
 export const EditorEdge = memo(function EditorEdge(props: EdgeProps<FlowEdge>) {
-  const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd } = props;
+  const { id, data, selected, markerEnd } = props;
   const problems = useEditor((s) => s.problemIndex.byEdge[id]);
-  const [path, lx, ly] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  const { path, labelStyle } = edgeGeometry(props);
   const hasError = problems?.some((p) => p.severity === "error");
   const tags: string[] = [];
   if (data?.label) tags.push(String(data.label));
@@ -20,7 +21,7 @@ export const EditorEdge = memo(function EditorEdge(props: EdgeProps<FlowEdge>) {
         <EdgeLabelRenderer>
           <div
             className={`edge-label${problems?.length ? " has-problem" : ""}`}
-            style={{ transform: `translate(-50%, -50%) translate(${lx}px, ${ly}px)` }}
+            style={labelStyle}
             data-testid={`edge-label-${id}`}
             title={problems?.map((p) => p.message).join("\n")}
           >

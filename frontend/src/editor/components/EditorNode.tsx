@@ -3,8 +3,8 @@ import { memo } from "react";
 import { nodeTypeInfo } from "../../doc/catalog";
 import { SOURCE_HANDLE_ID, TARGET_HANDLE_ID, type FlowNode } from "../../doc/convert";
 import { useEditor } from "../store";
-import { useFarZoom } from "./lod";
-import { FarNode, NodeShell, StaticHandles } from "./NodeShell";
+import { useFarZoom } from "../../canvas/lod";
+import { FarNode, NodeShell, StaticHandles } from "../../canvas/NodeShell";
 
 function ProblemBadge({ id }: { id: string }) {
   const problems = useEditor((s) => s.problemIndex.byNode[id]);
@@ -39,7 +39,9 @@ export const EditorNode = memo(function EditorNode({ id, type, data, selected }:
   const cfg = data.config ?? {};
   const subtitle =
     docType === "transformer"
-      ? (cfg.expression ? `ƒ ${String(cfg.expression).slice(0, 28)}` : info.title)
+      ? cfg.expression
+        ? `ƒ ${String(cfg.expression).slice(0, 28)}`
+        : info.title
       : info.agent
         ? `${info.title} · ${cfg.model ?? "default model"}`
         : data.__type
@@ -48,7 +50,14 @@ export const EditorNode = memo(function EditorNode({ id, type, data, selected }:
   return (
     <>
       {info.hasTarget && <Handle type="target" position={Position.Left} id={TARGET_HANDLE_ID} />}
-      <NodeShell id={id} type={docType} label={data.label} subtitle={subtitle} selected={selected} badge={<ProblemBadge id={id} />} />
+      <NodeShell
+        id={id}
+        type={docType}
+        label={data.label}
+        subtitle={subtitle}
+        selected={selected}
+        badge={<ProblemBadge id={id} />}
+      />
       {info.hasSource && <Handle type="source" position={Position.Right} id={SOURCE_HANDLE_ID} />}
     </>
   );

@@ -35,7 +35,9 @@ export function ExpressionPreview({
     source.kind === "nodeOutput" ? (node?.output ?? (sourceIsInput ? run?.inputs : undefined)) : node?.input;
   const hasValue = value !== undefined && value !== null;
   const key = expr.trim() ? JSON.stringify([expr, mode, run?.id ?? null, source.kind, source.nodeId]) : null;
-  const result = useFetch<unknown>(key, (signal) => api.evaluate(expr, hasValue ? value : null, mode, signal).then((r) => r.result));
+  const result = useFetch<unknown>(key, (signal) =>
+    api.evaluate(expr, hasValue ? value : null, mode, signal).then((r) => r.result),
+  );
   const err = result.status === "error" ? result.error : null;
   const position = err instanceof ApiError && typeof err.body.position === "number" ? err.body.position : undefined;
 
@@ -51,7 +53,11 @@ export function ExpressionPreview({
       {key !== null && result.status === "loading" && <div className="muted small">Evaluating…</div>}
       {key !== null && result.status === "ready" && (
         <pre className="preview-value" data-testid="expression-preview-result">
-          {mode === "condition" ? (result.data ? "true — edge taken" : "false — edge not taken") : preview(result.data, 1500)}
+          {mode === "condition"
+            ? result.data
+              ? "true — edge taken"
+              : "false — edge not taken"
+            : preview(result.data, 1500)}
         </pre>
       )}
       {key !== null && err !== null && (

@@ -1,16 +1,48 @@
 import { memo, useId, useMemo, useState } from "react";
 import { nodeTypeInfo } from "../../doc/catalog";
 import { edgeInputKey } from "../../doc/convert";
-import { DEFAULT_RETRY, type Backoff, type ErrorPolicy, type NodeConfig, type RetryPolicy } from "../../doc/types";
+import { ENGINE_NODE_TYPES } from "../../doc/engine";
+import { isKnownType } from "../../doc/catalog";
+import type { Backoff, ErrorPolicy, NodeConfig, ResponseFormat, RetryPolicy } from "../../doc/types";
+import { CredentialSelect } from "../../ui/CredentialSelect";
+import { PanelProblems } from "../../ui/forms";
 import { ModelSelect } from "../../ui/ModelSelect";
+import { modelProvider } from "../../workspace/models";
 import { NodeIcon } from "../../ui/NodeIcon";
 import { useShallow } from "zustand/react/shallow";
 import { editorStore, useEditor, type EditorState } from "../store";
 import { ExpressionPreview } from "./ExpressionPreview";
-import { Field, JsonField, NumberField } from "./fields";
+import {
+  CheckField,
+  ERROR_POLICIES,
+  Field,
+  JsonField,
+  NumberField,
+  SelectField,
+  nestedPatcher,
+  type Patcher,
+} from "./fields";
+import { ApprovalEditor } from "./ApprovalEditor";
+import { HttpRequestEditor } from "./HttpRequestEditor";
+import { MapNodeEditor } from "./MapNodeEditor";
 import { PromptEditor } from "./PromptEditor";
+import { ToolsEditor } from "./ToolsEditor";
+import { WorkflowNodeEditor } from "./WorkflowNodeEditor";
 
 const EMPTY: readonly string[] = [];
+const RESPONSE_FORMATS: readonly (readonly [ResponseFormat, ResponseFormat])[] = [
+  ["text", "text"],
+  ["json", "json"],
+];
+const BACKOFFS: readonly (readonly [Backoff, Backoff])[] = [
+  ["exponential", "exponential"],
+  ["linear", "linear"],
+  ["fixed", "fixed"],
+];
+const ON_ERROR: readonly (readonly [ErrorPolicy | "", string])[] = [
+  ["", "Workflow default"],
+  ...ERROR_POLICIES.map(([policy, effect]) => [policy, `${policy} — ${effect}`] as const),
+];
 
 export function NodePanel({ nodeId }: { nodeId: string }) {
   const node = useEditor((s) => s.nodes.find((n) => n.id === nodeId));
@@ -19,11 +51,22 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
   const defaultModel = useEditor((s) => s.meta.settings?.default_model);
   const problems = useEditor((s) => s.problemIndex.byNode[nodeId]);
   const edges = useEditor((s) => s.edges);
-  const ids = { label: useId(), model: useId(), temp: useId(), sys: useId(), prompt: useId(), fmt: useId(), onerr: useId(), expr: useId(), backoff: useId() };
+  const ids = {
+    label: useId(),
+    model: useId(),
+    credential: useId(),
+    temp: useId(),
+    sys: useId(),
+    prompt: useId(),
+    expr: useId(),
+  };
 
   const declared = useMemo(() => Object.keys(inputs ?? {}), [inputs]);
   const inputKeys = useMemo(
-    () => edges.filter((e) => e.target === nodeId).map((e) => edgeInputKey({ source: e.source, target_handle: e.data?.target_handle ?? null })),
+    () =>
+      edges
+        .filter((e) => e.target === nodeId)
+        .map((e) => edgeInputKey({ source: e.source, target_handle: e.data?.target_handle ?? null })),
     [edges, nodeId],
   );
   if (!node) return null;
@@ -31,10 +74,15 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
   const info = nodeTypeInfo(type);
   const cfg: NodeConfig = node.data.config ?? {};
   const st = editorStore.getState();
-  const setCfg = (patch: Partial<NodeConfig>, field: string) => st.updateConfig(nodeId, patch, `${nodeId}:${field}`);
-  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...(cfg.retry ?? {}) };
-  const setRetry = (patch: Partial<RetryPolicy>, field: string) => setCfg({ retry: { ...retry, ...patch } }, `retry.${field}`);
+  const setCfg: Patcher<NodeConfig> = (patch, field) => st.updateConfig(nodeId, patch, `${nodeId}:${field}`);
+  // Fields the node leaves out show the engine's default for its type.
+  const defaultRetry = isKnownType(type) ? ENGINE_NODE_TYPES[type].default_config.retry : null;
+  const retry = { ...defaultRetry, ...(cfg.retry ?? {}) } as RetryPolicy;
+  const setRetry = nestedPatcher(setCfg, "retry", retry);
   const temp = typeof cfg.temperature === "number" ? cfg.temperature : null;
+  const tempOutOfRange = temp !== null && (temp < 0 || temp > 2);
+  const model = cfg.model || defaultModel || null;
+  const credential = cfg.credential || null;
 
   return (
     <section className="panel-section" aria-labelledby={`${ids.label}-h`} data-testid="node-panel">
@@ -49,15 +97,7 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
           </div>
         </div>
       </div>
-      {problems && problems.length > 0 && (
-        <ul className="panel-problems" data-testid="node-panel-problems">
-          {problems.map((p, i) => (
-            <li key={i} className={p.severity === "error" ? "field-error" : "field-warning"}>
-              {p.field ? <code>{p.field}</code> : null} {p.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <PanelProblems problems={problems} testId="node-panel-problems" />
       <fieldset disabled={readOnly} className="plain">
         <Field label="Label" htmlFor={ids.label}>
           <input
@@ -79,6 +119,17 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
                 testId="node-model"
               />
             </Field>
+            {(credential || (model && modelProvider(model) !== "mock")) && (
+              <Field label="Credential" htmlFor={ids.credential}>
+                <CredentialSelect
+                  id={ids.credential}
+                  value={credential}
+                  model={model}
+                  onChange={(c) => setCfg({ credential: c ?? undefined }, "credential")}
+                  testId="node-credential"
+                />
+              </Field>
+            )}
             <div className="field">
               <label htmlFor={ids.temp}>Temperature</label>
               <div className="slider-row">
@@ -99,65 +150,119 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
                   max={2}
                   step={0.1}
                   value={temp ?? ""}
-                  onChange={(e) => setCfg({ temperature: e.target.value === "" ? null : Number(e.target.value) }, "temperature")}
-                  aria-invalid={temp !== null && (temp < 0 || temp > 2) ? true : undefined}
+                  onChange={(e) =>
+                    setCfg({ temperature: e.target.value === "" ? null : Number(e.target.value) }, "temperature")
+                  }
+                  aria-invalid={tempOutOfRange || undefined}
                   data-testid="node-temperature"
                 />
               </div>
-              {temp !== null && (temp < 0 || temp > 2) && <small className="field-error">Temperature must be between 0 and 2.</small>}
+              {tempOutOfRange && <small className="field-error">Temperature must be between 0 and 2.</small>}
             </div>
             <Field label="System prompt" htmlFor={ids.sys}>
-              <PromptEditor id={ids.sys} value={cfg.system_prompt ?? ""} onChange={(v) => setCfg({ system_prompt: v }, "system_prompt")} rows={4} declaredInputs={declared} inputKeys={inputKeys} testId="node-system-prompt" />
+              <PromptEditor
+                id={ids.sys}
+                value={cfg.system_prompt ?? ""}
+                onChange={(v) => setCfg({ system_prompt: v }, "system_prompt")}
+                rows={4}
+                declaredInputs={declared}
+                inputKeys={inputKeys}
+                testId="node-system-prompt"
+              />
             </Field>
             <Field
               label="Prompt"
               htmlFor={ids.prompt}
               hint={
                 <>
-                  <code>{"{{ $.run.topic }}"}</code> reads a run input; <code>{"{{ $.key }}"}</code> an incoming edge’s input key
+                  <code>{"{{ $.run.topic }}"}</code> reads a run input; <code>{"{{ $.key }}"}</code> an incoming edge’s
+                  input key
                   {inputKeys.length ? ` (${inputKeys.join(", ")})` : ""}. Empty: every input under a heading.
                 </>
               }
             >
-              <PromptEditor id={ids.prompt} value={cfg.prompt ?? ""} onChange={(v) => setCfg({ prompt: v }, "prompt")} rows={6} declaredInputs={declared} inputKeys={inputKeys} testId="node-prompt" />
+              <PromptEditor
+                id={ids.prompt}
+                value={cfg.prompt ?? ""}
+                onChange={(v) => setCfg({ prompt: v }, "prompt")}
+                rows={6}
+                declaredInputs={declared}
+                inputKeys={inputKeys}
+                testId="node-prompt"
+              />
             </Field>
             <div className="field-row">
-              <NumberField label="Max tokens" value={cfg.max_tokens} min={1} step={1} onChange={(v) => setCfg({ max_tokens: v }, "max_tokens")} testId="node-max-tokens" />
-              <NumberField label="Timeout (s)" value={cfg.timeout_s} min={1} step={1} onChange={(v) => setCfg({ timeout_s: v }, "timeout_s")} testId="node-timeout" />
+              <NumberField
+                label="Max tokens"
+                value={cfg.max_tokens}
+                min={1}
+                step={1}
+                onChange={(v) => setCfg({ max_tokens: v }, "max_tokens")}
+                testId="node-max-tokens"
+              />
+              <NumberField
+                label="Timeout (s)"
+                value={cfg.timeout_s}
+                min={1}
+                step={1}
+                onChange={(v) => setCfg({ timeout_s: v }, "timeout_s")}
+                testId="node-timeout"
+              />
             </div>
-            {typeof cfg.max_tokens === "number" && cfg.max_tokens <= 0 && <small className="field-error">Max tokens must be above 0.</small>}
+            {typeof cfg.max_tokens === "number" && cfg.max_tokens <= 0 && (
+              <small className="field-error">Max tokens must be above 0.</small>
+            )}
             <div className="field-row">
-              <label className="check">
-                <input type="checkbox" checked={cfg.stream ?? true} onChange={(e) => setCfg({ stream: e.target.checked }, "stream")} data-testid="node-stream" />
-                Stream tokens
-              </label>
-              <Field label="Response format" htmlFor={ids.fmt}>
-                <select id={ids.fmt} value={cfg.response_format ?? "text"} onChange={(e) => setCfg({ response_format: e.target.value as "text" | "json" }, "response_format")} data-testid="node-response-format">
-                  <option value="text">text</option>
-                  <option value="json">json</option>
-                </select>
-              </Field>
+              <CheckField
+                label="Stream tokens"
+                checked={cfg.stream ?? true}
+                onChange={(stream) => setCfg({ stream }, "stream")}
+                testId="node-stream"
+              />
+              <SelectField
+                label="Response format"
+                value={cfg.response_format ?? "text"}
+                options={RESPONSE_FORMATS}
+                onChange={(response_format) => setCfg({ response_format }, "response_format")}
+                testId="node-response-format"
+              />
             </div>
+            <ToolsEditor cfg={cfg} setCfg={setCfg} />
             <fieldset className="group">
               <legend>Retry policy</legend>
               <div className="field-row">
-                <NumberField label="Max attempts" value={retry.max_attempts} min={1} step={1} onChange={(v) => setRetry({ max_attempts: v ?? 1 }, "max_attempts")} testId="node-retry-attempts" />
-                <Field label="Backoff" htmlFor={ids.backoff}>
-                  <select id={ids.backoff} value={retry.backoff} onChange={(e) => setRetry({ backoff: e.target.value as Backoff }, "backoff")}>
-                    <option value="exponential">exponential</option>
-                    <option value="linear">linear</option>
-                    <option value="fixed">fixed</option>
-                  </select>
-                </Field>
+                <NumberField
+                  label="Max attempts"
+                  value={retry.max_attempts}
+                  min={1}
+                  step={1}
+                  onChange={(v) => setRetry({ max_attempts: v ?? 1 }, "max_attempts")}
+                  testId="node-retry-attempts"
+                />
+                <SelectField
+                  label="Backoff"
+                  value={retry.backoff}
+                  options={BACKOFFS}
+                  onChange={(backoff) => setRetry({ backoff }, "backoff")}
+                />
               </div>
               <div className="field-row">
-                <NumberField label="Initial delay (ms)" value={retry.initial_delay_ms} min={0} step={100} onChange={(v) => setRetry({ initial_delay_ms: v ?? 0 }, "initial_delay_ms")} />
-                <NumberField label="Max delay (ms)" value={retry.max_delay_ms} min={0} step={1000} onChange={(v) => setRetry({ max_delay_ms: v ?? 0 }, "max_delay_ms")} />
+                <NumberField
+                  label="Initial delay (ms)"
+                  value={retry.initial_delay_ms}
+                  min={0}
+                  step={100}
+                  onChange={(v) => setRetry({ initial_delay_ms: v ?? 0 }, "initial_delay_ms")}
+                />
+                <NumberField
+                  label="Max delay (ms)"
+                  value={retry.max_delay_ms}
+                  min={0}
+                  step={1000}
+                  onChange={(v) => setRetry({ max_delay_ms: v ?? 0 }, "max_delay_ms")}
+                />
               </div>
-              <label className="check">
-                <input type="checkbox" checked={retry.jitter} onChange={(e) => setRetry({ jitter: e.target.checked }, "jitter")} />
-                Jitter
-              </label>
+              <CheckField label="Jitter" checked={retry.jitter} onChange={(jitter) => setRetry({ jitter }, "jitter")} />
             </fieldset>
           </>
         )}
@@ -177,29 +282,42 @@ export function NodePanel({ nodeId }: { nodeId: string }) {
           </Field>
         )}
 
-        {(info.agent || type === "transformer") && (
+        {type === "http" && <HttpRequestEditor cfg={cfg} setCfg={setCfg} nodeId={nodeId} />}
+
+        {type === "approval" && <ApprovalEditor cfg={cfg} setCfg={setCfg} />}
+
+        {type === "workflow" && <WorkflowNodeEditor key={nodeId} cfg={cfg} setCfg={setCfg} />}
+
+        {type === "map" && <MapNodeEditor key={nodeId} cfg={cfg} setCfg={setCfg} />}
+
+        {(info.agent || ["transformer", "http", "approval", "workflow", "map"].includes(type)) && (
           <>
-            <Field label="On error" htmlFor={ids.onerr}>
-              <select
-                id={ids.onerr}
-                value={cfg.on_error ?? ""}
-                onChange={(e) => setCfg({ on_error: (e.target.value || null) as ErrorPolicy | null }, "on_error")}
-                data-testid="node-on-error"
-              >
-                <option value="">Workflow default</option>
-                <option value="stop">stop — fail the run</option>
-                <option value="continue">continue — skip dependants</option>
-                <option value="fallback">fallback — succeed with a fallback output</option>
-              </select>
-            </Field>
+            <SelectField
+              label="On error"
+              value={cfg.on_error ?? ""}
+              options={ON_ERROR}
+              onChange={(policy) => setCfg({ on_error: policy || null }, "on_error")}
+              testId="node-on-error"
+            />
             {cfg.on_error === "fallback" && (
-              <JsonField label="Fallback output (JSON)" value={cfg.fallback_output} onChange={(v) => setCfg({ fallback_output: v }, "fallback_output")} testId="node-fallback-output" />
+              <JsonField
+                label="Fallback output (JSON)"
+                value={cfg.fallback_output}
+                onChange={(v) => setCfg({ fallback_output: v }, "fallback_output")}
+                testId="node-fallback-output"
+              />
             )}
           </>
         )}
 
-        {type === "input" && <p className="muted small">Exposes the run inputs (declared in Workflow → Inputs) to the nodes it connects to.</p>}
-        {type === "output" && <p className="muted small">Collects the values of its incoming edges as the run’s output.</p>}
+        {type === "input" && (
+          <p className="muted small">
+            Exposes the run inputs (declared in Workflow → Inputs) to the nodes it connects to.
+          </p>
+        )}
+        {type === "output" && (
+          <p className="muted small">Collects the values of its incoming edges as the run’s output.</p>
+        )}
       </fieldset>
       <EditorNodeInputsHint keys={inputKeys.length ? inputKeys : EMPTY} />
       {info.hasSource && !readOnly && <ConnectTo nodeId={nodeId} />}
@@ -211,7 +329,10 @@ function EditorNodeInputsHint({ keys }: { keys: readonly string[] }) {
   if (!keys.length) return null;
   return (
     <p className="muted small">
-      Input keys: {keys.map((k) => <code key={k}>{k}</code>).reduce<React.ReactNode[]>((acc, x, i) => (i ? [...acc, ", ", x] : [x]), [])}
+      Input keys:{" "}
+      {keys
+        .map((k) => <code key={k}>{k}</code>)
+        .reduce<React.ReactNode[]>((acc, x, i) => (i ? [...acc, ", ", x] : [x]), [])}
     </p>
   );
 }
@@ -225,7 +346,8 @@ function TransformerPreview({ nodeId, expression }: { nodeId: string; expression
 const ConnectTo = memo(function ConnectTo({ nodeId }: { nodeId: string }) {
   // Memoised, and reading only the ids and labels compared item by item: dragging a node (a new
   // nodes array, and a new render of the panel, every frame) must not rebuild up to 1,000 options.
-  const targetNodes = (s: EditorState) => s.nodes.filter((n) => n.id !== nodeId && nodeTypeInfo(n.data.__type ?? n.type ?? "").hasTarget);
+  const targetNodes = (s: EditorState) =>
+    s.nodes.filter((n) => n.id !== nodeId && nodeTypeInfo(n.data.__type ?? n.type ?? "").hasTarget);
   const targetIds = useEditor(useShallow((s) => targetNodes(s).map((n) => n.id)));
   const targetLabels = useEditor(useShallow((s) => targetNodes(s).map((n) => n.data.label)));
   const id = useId();

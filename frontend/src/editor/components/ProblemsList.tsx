@@ -39,7 +39,12 @@ export function ProblemsList() {
         <ul>
           {problems.map((p, i) => (
             <li key={i}>
-              <button type="button" className={`problem-item is-${p.severity}`} onClick={() => focus(p.node_id, p.edge_id)} data-testid="problem-item">
+              <button
+                type="button"
+                className={`problem-item is-${p.severity}`}
+                onClick={() => focus(p.node_id, p.edge_id)}
+                data-testid="problem-item"
+              >
                 <span className="problem-sev">{p.severity}</span>
                 <span className="mono small">{p.code}</span>
                 <span>{p.message}</span>

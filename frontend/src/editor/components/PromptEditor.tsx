@@ -17,7 +17,17 @@ export interface PromptEditorProps {
  * A textarea over a mirror that highlights `{{ … }}` placeholders (errors in red);
  * problems are listed under it.
  */
-export function PromptEditor({ id, value, onChange, rows = 6, declaredInputs, inputKeys, placeholder, readOnly, testId }: PromptEditorProps) {
+export function PromptEditor({
+  id,
+  value,
+  onChange,
+  rows = 6,
+  declaredInputs,
+  inputKeys,
+  placeholder,
+  readOnly,
+  testId,
+}: PromptEditorProps) {
   const mirror = useRef<HTMLDivElement>(null);
   const segments = useMemo(() => splitPlaceholders(value), [value]);
   const issues = useMemo(() => validatePrompt(value, declaredInputs, inputKeys), [value, declaredInputs, inputKeys]);

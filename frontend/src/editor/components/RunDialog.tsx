@@ -4,6 +4,7 @@ import { api } from "../../api/endpoints";
 import type { Estimate, Run } from "../../api/types";
 import type { InputDecl, Problem } from "../../doc/types";
 import { Dialog } from "../../ui/Dialog";
+import { FormError, FormFooter } from "../../ui/forms";
 import { formatCost, formatTokens } from "../../ui/format";
 import { useFetch } from "../../ui/useFetch";
 import { useDebounced } from "./fields";
@@ -11,7 +12,10 @@ import { useDebounced } from "./fields";
 type Raw = Record<string, string | boolean>;
 
 /** Turns the form's raw values into typed inputs; errors per field. */
-export function coerceInputs(decls: Record<string, InputDecl>, raw: Raw): { inputs: Record<string, unknown>; errors: Record<string, string> } {
+export function coerceInputs(
+  decls: Record<string, InputDecl>,
+  raw: Raw,
+): { inputs: Record<string, unknown>; errors: Record<string, string> } {
   const inputs: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
   for (const [name, d] of Object.entries(decls)) {
@@ -34,7 +38,11 @@ export function coerceInputs(decls: Record<string, InputDecl>, raw: Raw): { inpu
     } else if (d.type === "object" || d.type === "array") {
       try {
         const parsed: unknown = JSON.parse(text);
-        if (d.type === "array" ? !Array.isArray(parsed) : typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+        if (
+          d.type === "array"
+            ? !Array.isArray(parsed)
+            : typeof parsed !== "object" || parsed === null || Array.isArray(parsed)
+        )
           errors[name] = `Enter a JSON ${d.type}.`;
         else inputs[name] = parsed;
       } catch {
@@ -49,7 +57,8 @@ function initialRaw(decls: Record<string, InputDecl>): Raw {
   const raw: Raw = {};
   for (const [name, d] of Object.entries(decls)) {
     if (d.type === "boolean") raw[name] = Boolean(d.default);
-    else if (d.default !== undefined && d.default !== null) raw[name] = typeof d.default === "string" ? d.default : JSON.stringify(d.default);
+    else if (d.default !== undefined && d.default !== null)
+      raw[name] = typeof d.default === "string" ? d.default : JSON.stringify(d.default);
     else raw[name] = "";
   }
   return raw;
@@ -80,11 +89,15 @@ export function RunDialog({
   useEffect(() => {
     prepare()
       .then(setVersion)
-      .catch((err: unknown) => setError(`Could not save before running: ${err instanceof Error ? err.message : String(err)}`));
+      .catch((err: unknown) =>
+        setError(`Could not save before running: ${err instanceof Error ? err.message : String(err)}`),
+      );
   }, [prepare]);
 
   const estimateKey = version === null ? null : JSON.stringify([version, coerceInputs(decls, debounced).inputs]);
-  const estimate = useFetch<Estimate>(estimateKey, (signal) => api.estimate(workflowId, coerceInputs(decls, debounced).inputs, version ?? undefined, signal));
+  const estimate = useFetch<Estimate>(estimateKey, (signal) =>
+    api.estimate(workflowId, coerceInputs(decls, debounced).inputs, version ?? undefined, signal),
+  );
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -104,7 +117,14 @@ export function RunDialog({
         if (Array.isArray(err.body.problems)) setProblems(err.body.problems as Problem[]);
         if (err.body.fields && typeof err.body.fields === "object") {
           const f = err.body.fields as Record<string, unknown>;
-          setErrors(Object.fromEntries(Object.entries(f).map(([k, m]) => [k.replace(/^inputs\./, ""), Array.isArray(m) ? m.join(" ") : String(m)])));
+          setErrors(
+            Object.fromEntries(
+              Object.entries(f).map(([k, m]) => [
+                k.replace(/^inputs\./, ""),
+                Array.isArray(m) ? m.join(" ") : String(m),
+              ]),
+            ),
+          );
         }
       }
     }
@@ -125,13 +145,40 @@ export function RunDialog({
                 {d.required && <span aria-hidden="true"> *</span>} <span className="muted small">({d.type})</span>
               </label>
               {d.type === "boolean" ? (
-                <input id={id} type="checkbox" checked={Boolean(v)} onChange={(e) => setRaw({ ...raw, [name]: e.target.checked })} data-testid={id} />
+                <input
+                  id={id}
+                  type="checkbox"
+                  checked={Boolean(v)}
+                  onChange={(e) => setRaw({ ...raw, [name]: e.target.checked })}
+                  data-testid={id}
+                />
               ) : d.type === "number" || d.type === "integer" ? (
-                <input id={id} type="number" step={d.type === "integer" ? 1 : "any"} value={String(v ?? "")} onChange={(e) => setRaw({ ...raw, [name]: e.target.value })} data-testid={id} />
+                <input
+                  id={id}
+                  type="number"
+                  step={d.type === "integer" ? 1 : "any"}
+                  value={String(v ?? "")}
+                  onChange={(e) => setRaw({ ...raw, [name]: e.target.value })}
+                  data-testid={id}
+                />
               ) : d.type === "object" || d.type === "array" ? (
-                <textarea id={id} className="mono" rows={4} value={String(v ?? "")} onChange={(e) => setRaw({ ...raw, [name]: e.target.value })} placeholder={d.type === "array" ? "[]" : "{}"} data-testid={id} />
+                <textarea
+                  id={id}
+                  className="mono"
+                  rows={4}
+                  value={String(v ?? "")}
+                  onChange={(e) => setRaw({ ...raw, [name]: e.target.value })}
+                  placeholder={d.type === "array" ? "[]" : "{}"}
+                  data-testid={id}
+                />
               ) : (
-                <textarea id={id} rows={2} value={String(v ?? "")} onChange={(e) => setRaw({ ...raw, [name]: e.target.value })} data-testid={id} />
+                <textarea
+                  id={id}
+                  rows={2}
+                  value={String(v ?? "")}
+                  onChange={(e) => setRaw({ ...raw, [name]: e.target.value })}
+                  data-testid={id}
+                />
               )}
               {d.description && <small className="muted">{d.description}</small>}
               {errors[name] && <small className="field-error">{errors[name]}</small>}
@@ -155,32 +202,18 @@ export function RunDialog({
           )}
           {version !== null && estimate.status === "loading" && <span className="muted small">Estimating…</span>}
           {estimate.status === "error" && (
-            <span className="muted small">No estimate: {estimate.error instanceof Error ? estimate.error.message : String(estimate.error)}</span>
+            <span className="muted small">
+              No estimate: {estimate.error instanceof Error ? estimate.error.message : String(estimate.error)}
+            </span>
           )}
         </div>
-        {error && (
-          <div className="form-error" role="alert" data-testid="run-error">
-            <p>{error}</p>
-            {problems.length > 0 && (
-              <ul>
-                {problems.map((p, i) => (
-                  <li key={i}>
-                    {p.message}
-                    {p.node_id ? ` (${p.node_id})` : ""}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
-        <div className="form-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy || version === null} data-testid="run-submit">
-            {busy ? "Starting…" : version === null ? "Saving…" : `Run v${version}`}
-          </button>
-        </div>
+        <FormError error={error} problems={problems} testId="run-error" />
+        <FormFooter
+          onCancel={onClose}
+          submitLabel={busy ? "Starting…" : version === null ? "Saving…" : `Run v${version}`}
+          submitDisabled={busy || version === null}
+          submitTestId="run-submit"
+        />
       </form>
     </Dialog>
   );

@@ -1,13 +1,21 @@
 import { Dialog } from "../../ui/Dialog";
-import { CLIPBOARD_SHORTCUTS, SHORTCUTS, describeKey } from "../shortcuts";
+import { ACTION_IDS, action } from "../actions";
+import { CLIPBOARD_SHORTCUTS, describeKey } from "../shortcuts";
+
+/** Every command that has keys, then the clipboard's. */
+const ROWS = [
+  ...ACTION_IDS.map(action)
+    .filter((a) => a.keys.length > 0)
+    .map((a) => ({ keys: a.keys, description: a.description ?? a.label })),
+  ...CLIPBOARD_SHORTCUTS,
+];
 
 export function ShortcutsHelp({ onClose }: { onClose: () => void }) {
-  const rows = [...SHORTCUTS, ...CLIPBOARD_SHORTCUTS];
   return (
     <Dialog title="Keyboard shortcuts" onClose={onClose} testId="shortcuts-help">
       <table className="table shortcuts">
         <tbody>
-          {rows.map((s, i) => (
+          {ROWS.map((s, i) => (
             <tr key={i}>
               <td>
                 {s.keys.map((k, j) => (

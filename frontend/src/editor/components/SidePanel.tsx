@@ -15,10 +15,20 @@ export const SidePanel = memo(function SidePanel() {
       <section className="panel-section" data-testid="multi-panel">
         <h2 className="panel-title">{count} nodes selected</h2>
         <div className="toolbar-group">
-          <button type="button" className="button" disabled={readOnly} onClick={() => editorStore.getState().duplicate()}>
+          <button
+            type="button"
+            className="button"
+            disabled={readOnly}
+            onClick={() => editorStore.getState().duplicate()}
+          >
             Duplicate
           </button>
-          <button type="button" className="button button-danger" disabled={readOnly} onClick={() => editorStore.getState().deleteSelection()}>
+          <button
+            type="button"
+            className="button button-danger"
+            disabled={readOnly}
+            onClick={() => editorStore.getState().deleteSelection()}
+          >
             Delete
           </button>
         </div>

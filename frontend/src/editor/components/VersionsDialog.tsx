@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { api } from "../../api/endpoints";
 import type { Diff, VersionSummary, Workflow } from "../../api/types";
+import { Chip, Chips } from "../../ui/Chip";
 import { Dialog } from "../../ui/Dialog";
 import { formatTime } from "../../ui/format";
 import { ErrorState, Spinner } from "../../ui/states";
@@ -96,19 +97,25 @@ export function VersionsDialog({
               <p className="muted">Pick a version to see what changed.</p>
             ) : (
               <>
-                <div className="chips" role="group" aria-label="Compare with">
-                  <button type="button" className={`chip${against === "previous" ? " chip-active" : ""}`} aria-pressed={against === "previous"} onClick={() => setAgainst("previous")}>
+                <Chips label="Compare with">
+                  <Chip active={against === "previous"} onClick={() => setAgainst("previous")}>
                     Changes in v{picked}
-                  </button>
-                  <button type="button" className={`chip${against === "current" ? " chip-active" : ""}`} aria-pressed={against === "current"} onClick={() => setAgainst("current")}>
+                  </Chip>
+                  <Chip active={against === "current"} onClick={() => setAgainst("current")}>
                     v{picked} → current
-                  </button>
-                </div>
+                  </Chip>
+                </Chips>
                 {diff && <DiffView diff={diff} />}
                 {diffError && <p className="muted">{diffError}</p>}
                 {diffKey !== null && diffState.status === "loading" && <Spinner />}
                 {!readOnly && picked !== currentVersion && (
-                  <button type="button" className="button button-primary" onClick={() => void restore()} disabled={busy} data-testid="version-restore">
+                  <button
+                    type="button"
+                    className="button button-primary"
+                    onClick={() => void restore()}
+                    disabled={busy}
+                    data-testid="version-restore"
+                  >
                     Restore v{picked} as a new version
                   </button>
                 )}

@@ -1,8 +1,10 @@
 import { useId, useState } from "react";
-import { INPUT_TYPES, type Budget, type ErrorPolicy, type InputDecl, type WorkflowSettings } from "../../doc/types";
+import { INPUT_TYPES, type Budget, type InputDecl, type WorkflowSettings } from "../../doc/types";
 import { ModelSelect } from "../../ui/ModelSelect";
 import { editorStore, useEditor } from "../store";
-import { Field, NumberField } from "./fields";
+import { CheckField, ERROR_POLICIES, Field, NumberField, SelectField, nestedPatcher } from "./fields";
+
+const ERROR_POLICY_OPTIONS = ERROR_POLICIES.map(([policy]) => [policy, policy] as const);
 
 /** Renames a key keeping the order of the others. */
 export function renameKey<T>(obj: Record<string, T>, from: string, to: string): Record<string, T> {
@@ -14,13 +16,15 @@ export function renameKey<T>(obj: Record<string, T>, from: string, to: string): 
 export function WorkflowPanel() {
   const meta = useEditor((s) => s.meta);
   const readOnly = useEditor((s) => s.readOnly);
-  const ids = { name: useId(), desc: useId(), model: useId(), policy: useId() };
+  const ids = { name: useId(), desc: useId(), model: useId() };
   const st = editorStore.getState();
   const settings = meta.settings ?? ({} as WorkflowSettings);
-  const budget: Budget = { ...{ max_total_tokens: null, max_cost_usd: null, max_duration_s: null }, ...(settings.budget as Partial<Budget> | undefined) };
-  const setSettings = (patch: Partial<WorkflowSettings>, field: string) =>
-    st.updateMeta({ settings: { ...settings, ...patch } }, `settings.${field}`);
-  const setBudget = (patch: Partial<Budget>, field: string) => setSettings({ budget: { ...budget, ...patch } }, `budget.${field}`);
+  const budget: Budget = {
+    ...{ max_total_tokens: null, max_cost_usd: null, max_duration_s: null },
+    ...(settings.budget as Partial<Budget> | undefined),
+  };
+  const setSettings = nestedPatcher(st.updateMeta, "settings", settings);
+  const setBudget = nestedPatcher(setSettings, "budget", budget);
 
   return (
     <section className="panel-section" data-testid="workflow-panel" aria-labelledby={`${ids.name}-h`}>
@@ -30,31 +34,77 @@ export function WorkflowPanel() {
       <p className="muted small">Select a node or an edge to configure it.</p>
       <fieldset disabled={readOnly} className="plain">
         <Field label="Name" htmlFor={ids.name}>
-          <input id={ids.name} value={meta.name ?? ""} onChange={(e) => st.updateMeta({ name: e.target.value }, "name")} data-testid="workflow-name" />
+          <input
+            id={ids.name}
+            value={meta.name ?? ""}
+            onChange={(e) => st.updateMeta({ name: e.target.value }, "name")}
+            data-testid="workflow-name"
+          />
         </Field>
         <Field label="Description" htmlFor={ids.desc}>
-          <textarea id={ids.desc} rows={2} value={meta.description ?? ""} onChange={(e) => st.updateMeta({ description: e.target.value }, "description")} />
+          <textarea
+            id={ids.desc}
+            rows={2}
+            value={meta.description ?? ""}
+            onChange={(e) => st.updateMeta({ description: e.target.value }, "description")}
+          />
         </Field>
         <fieldset className="group" data-testid="workflow-settings">
           <legend>Settings</legend>
           <Field label="Default model" htmlFor={ids.model}>
-            <ModelSelect id={ids.model} value={settings.default_model} onChange={(m) => setSettings({ default_model: m ?? "" }, "default_model")} testId="settings-default-model" />
+            <ModelSelect
+              id={ids.model}
+              value={settings.default_model}
+              onChange={(m) => setSettings({ default_model: m ?? "" }, "default_model")}
+              testId="settings-default-model"
+            />
           </Field>
           <div className="field-row">
-            <NumberField label="Max concurrency" value={settings.max_concurrency} min={1} step={1} onChange={(v) => setSettings({ max_concurrency: v ?? 1 }, "max_concurrency")} testId="settings-max-concurrency" />
-            <Field label="Error policy" htmlFor={ids.policy}>
-              <select id={ids.policy} value={settings.error_policy ?? "stop"} onChange={(e) => setSettings({ error_policy: e.target.value as ErrorPolicy }, "error_policy")} data-testid="settings-error-policy">
-                <option value="stop">stop</option>
-                <option value="continue">continue</option>
-                <option value="fallback">fallback</option>
-              </select>
-            </Field>
+            <NumberField
+              label="Max concurrency"
+              value={settings.max_concurrency}
+              min={1}
+              step={1}
+              onChange={(v) => setSettings({ max_concurrency: v ?? 1 }, "max_concurrency")}
+              testId="settings-max-concurrency"
+            />
+            <SelectField
+              label="Error policy"
+              value={settings.error_policy ?? "stop"}
+              options={ERROR_POLICY_OPTIONS}
+              onChange={(error_policy) => setSettings({ error_policy }, "error_policy")}
+              testId="settings-error-policy"
+            />
           </div>
           <div className="field-row">
-            <NumberField label="Budget: max tokens" value={budget.max_total_tokens} min={1} step={1} placeholder="no limit" onChange={(v) => setBudget({ max_total_tokens: v }, "max_total_tokens")} testId="settings-budget-tokens" />
-            <NumberField label="Budget: max cost ($)" value={budget.max_cost_usd} min={0} step={0.01} placeholder="no limit" onChange={(v) => setBudget({ max_cost_usd: v }, "max_cost_usd")} testId="settings-budget-cost" />
+            <NumberField
+              label="Budget: max tokens"
+              value={budget.max_total_tokens}
+              min={1}
+              step={1}
+              placeholder="no limit"
+              onChange={(v) => setBudget({ max_total_tokens: v }, "max_total_tokens")}
+              testId="settings-budget-tokens"
+            />
+            <NumberField
+              label="Budget: max cost ($)"
+              value={budget.max_cost_usd}
+              min={0}
+              step={0.01}
+              placeholder="no limit"
+              onChange={(v) => setBudget({ max_cost_usd: v }, "max_cost_usd")}
+              testId="settings-budget-cost"
+            />
           </div>
-          <NumberField label="Budget: max duration (s)" value={budget.max_duration_s} min={1} step={1} placeholder="no limit" onChange={(v) => setBudget({ max_duration_s: v }, "max_duration_s")} testId="settings-budget-duration" />
+          <NumberField
+            label="Budget: max duration (s)"
+            value={budget.max_duration_s}
+            min={1}
+            step={1}
+            placeholder="no limit"
+            onChange={(v) => setBudget({ max_duration_s: v }, "max_duration_s")}
+            testId="settings-budget-duration"
+          />
         </fieldset>
         <InputsEditor inputs={meta.inputs ?? {}} />
       </fieldset>
@@ -66,7 +116,8 @@ function InputsEditor({ inputs }: { inputs: Record<string, InputDecl> }) {
   const st = editorStore.getState();
   const [error, setError] = useState<string | null>(null);
   const entries = Object.entries(inputs);
-  const setInputs = (next: Record<string, InputDecl>, field: string) => st.updateMeta({ inputs: next }, `inputs.${field}`);
+  const setInputs = (next: Record<string, InputDecl>, field: string) =>
+    st.updateMeta({ inputs: next }, `inputs.${field}`);
   const add = () => {
     let n = entries.length + 1;
     while (`input_${n}` in inputs) n++;
@@ -105,23 +156,37 @@ function InputsEditor({ inputs }: { inputs: Record<string, InputDecl> }) {
             </label>
             <label className="field">
               <span>Type</span>
-              <select value={decl.type} onChange={(e) => setInputs({ ...inputs, [name]: { ...decl, type: e.target.value } }, `${name}.type`)} data-testid="input-type">
+              <select
+                value={decl.type}
+                onChange={(e) => setInputs({ ...inputs, [name]: { ...decl, type: e.target.value } }, `${name}.type`)}
+                data-testid="input-type"
+              >
                 {INPUT_TYPES.map((t) => (
                   <option key={t} value={t}>
                     {t}
                   </option>
                 ))}
-                {!INPUT_TYPES.includes(decl.type as (typeof INPUT_TYPES)[number]) && <option value={decl.type}>{decl.type}</option>}
+                {!INPUT_TYPES.includes(decl.type as (typeof INPUT_TYPES)[number]) && (
+                  <option value={decl.type}>{decl.type}</option>
+                )}
               </select>
             </label>
           </div>
-          <label className="check">
-            <input type="checkbox" checked={Boolean(decl.required)} onChange={(e) => setInputs({ ...inputs, [name]: { ...decl, required: e.target.checked } }, `${name}.required`)} data-testid="input-required" />
-            Required
-          </label>
+          <CheckField
+            label="Required"
+            checked={Boolean(decl.required)}
+            onChange={(required) => setInputs({ ...inputs, [name]: { ...decl, required } }, `${name}.required`)}
+            testId="input-required"
+          />
           <label className="field">
             <span>Description</span>
-            <input value={decl.description ?? ""} onChange={(e) => setInputs({ ...inputs, [name]: { ...decl, description: e.target.value } }, `${name}.description`)} data-testid="input-description" />
+            <input
+              value={decl.description ?? ""}
+              onChange={(e) =>
+                setInputs({ ...inputs, [name]: { ...decl, description: e.target.value } }, `${name}.description`)
+              }
+              data-testid="input-description"
+            />
           </label>
           <button
             type="button"

@@ -1,6 +1,17 @@
 import { useEffect, useId, useState, type ReactNode } from "react";
+import type { ErrorPolicy } from "../../doc/types";
 
-export function Field({ label, children, hint, htmlFor }: { label: string; children: ReactNode; hint?: ReactNode; htmlFor?: string }) {
+export function Field({
+  label,
+  children,
+  hint,
+  htmlFor,
+}: {
+  label: string;
+  children: ReactNode;
+  hint?: ReactNode;
+  htmlFor?: string;
+}) {
   return (
     <div className="field">
       <label htmlFor={htmlFor}>{label}</label>
@@ -55,6 +66,76 @@ export function NumberField({
     </Field>
   );
 }
+
+/** A choice among `[value, label]` options; the select's value is always one of them. */
+export function SelectField<V extends string>({
+  label,
+  value,
+  options,
+  onChange,
+  testId,
+}: {
+  label: string;
+  value: V;
+  options: readonly (readonly [V, string])[];
+  onChange: (v: V) => void;
+  testId?: string;
+}) {
+  const id = useId();
+  return (
+    <Field label={label} htmlFor={id}>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value as V)} data-testid={testId}>
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+/** A checkbox with its label to the right. */
+export function CheckField({
+  label,
+  checked,
+  onChange,
+  testId,
+}: {
+  label: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+  testId?: string;
+}) {
+  return (
+    <label className="check">
+      <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} data-testid={testId} />
+      {label}
+    </label>
+  );
+}
+
+/**
+ * Sets some fields of an object in the document; `field` names the undo step, so that typing in one
+ * field makes one step.
+ */
+export type Patcher<T> = (patch: Partial<T>, field: string) => void;
+
+/** A patcher for the object under `key` of another (a node's retry, the settings' budget): `key.field`. */
+export function nestedPatcher<P, K extends keyof P & string>(
+  set: Patcher<P>,
+  key: K,
+  current: P[K],
+): Patcher<NonNullable<P[K]>> {
+  return (patch, field) => set({ [key]: { ...current, ...patch } } as Partial<P>, `${key}.${field}`);
+}
+
+/** The error policies (a workflow's default, a node's own) and what each does to the run. */
+export const ERROR_POLICIES: readonly (readonly [ErrorPolicy, string])[] = [
+  ["stop", "fail the run"],
+  ["continue", "skip dependants"],
+  ["fallback", "succeed with a fallback output"],
+];
 
 /** A JSON value edited as text; the value is committed when it parses. */
 export function JsonField({

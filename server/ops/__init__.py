@@ -1,0 +1,1 @@
+"""Operations: application metrics shared by the API and the workers."""

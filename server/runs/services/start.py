@@ -1,0 +1,385 @@
+"""Creating and starting runs, and the run lock every transition takes.
+
+``transition`` is ``journal.locked_run`` with this package's after-commit
+effects: publish the node tasks, signal stops, publish the committed events,
+and start the workspace's waiting runs when a run ended. The effects live here
+rather than in the journal because starting waiting runs is itself a
+transition: the journal stays mechanics, and no module imports back.
+
+Admission (the workspace's cap of running runs) is serialised per workspace by
+a transaction-scoped advisory lock that is only ever tried, never waited for
+(``_admission``), not by the workspace row. A new run tries it before its
+INSERT: holding it, with room and nothing waiting, the run is written already
+started; otherwise it is written ``queued``, and whoever holds the admission
+lock starts the oldest waiting runs while there is room (``start_queued_runs``).
+A start that finds the lock taken leaves its run to the holder, who looks again
+after its commit; and it looks itself after its own commit, so the run is seen
+by one of them whichever commits first.
+"""
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from rest_framework import status
+
+from server.accounts.models import Workspace
+from server.core.errors import ApiError
+from server.core.limits import engine_limits
+from server.runs import pinned, statements
+from server.runs.dispatch import send_node_tasks, signal_run_stopped
+from server.runs.journal import NodeTask, RunJournal, locked_run
+from server.runs.models import NodeRun, NodeState, Run, RunState, Trigger
+from server.runs.publisher import publish_run_events
+from server.runs.services.finishing import finish_if_done, stop_run
+from server.runs.services.readiness import mark_ready, queue_for
+from server.runs.services.waiting import waits
+from server.runs.spend import month_of, over_budget
+from server.workflows.documents import has_errors, run_problems
+from server.workflows.models import Workflow, WorkflowVersion
+from workers.engine.document import Graph
+from workers.engine.run_inputs import resolve_run_inputs
+
+
+def _after_commit(journal: RunJournal) -> None:
+    if journal.stop_signal:
+        signal_run_stopped(str(journal.run.pk))
+    if journal.tasks:
+        send_node_tasks(journal.tasks)
+    publish_run_events(journal.run, journal.events)
+    if journal.freed_slot:
+        start_queued_runs(journal.run.workspace_id)
+    if journal.stop_signal:
+        stop_child_runs(journal.run.pk)
+
+
+def stop_child_runs(run_id: Any) -> None:
+    """A run that stopped (cancelled, failed, timed out) stops its child runs, and they theirs.
+
+    After the parent's commit, each child under its own lock: a child started
+    meanwhile sees its stopped parent when it is created (``child_runs``).
+    """
+    children = Run.objects.filter(
+        parent_run_id=run_id, state__in=(RunState.QUEUED, RunState.RUNNING)
+    ).values_list("pk", flat=True)
+    for child_id in list(children):
+        with transition(child_id) as journal:
+            if journal.run.state in (RunState.QUEUED, RunState.RUNNING):
+                stop_run(journal, RunState.CANCELLED, reason="Its parent run was stopped.")
+
+
+@contextmanager
+def transition(run_id: Any) -> Iterator[RunJournal]:
+    """The run's row lock for one transaction; its effects are sent after the commit."""
+    with locked_run(run_id, _after_commit) as journal:
+        yield journal
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """A run just created, and its nodes' states as created (None: read them, it moved on)."""
+
+    run: Run
+    node_counts: dict[str, int] | None
+
+
+def create_run(
+    *,
+    workflow: Workflow,
+    user: Any,
+    inputs: Mapping[str, Any],
+    version_number: int | None = None,
+    trigger: str = Trigger.MANUAL,
+    resumed_from: Run | None = None,
+    parent: Mapping[str, Any] | None = None,
+) -> Run:
+    """A new run pinned to a version; it starts at once if the workspace has room.
+
+    ``parent``: a child run's ``parent_run``, ``parent_node`` and ``parent_step``.
+    """
+    return start_run(
+        workflow=workflow,
+        user=user,
+        inputs=inputs,
+        version_number=version_number,
+        trigger=trigger,
+        resumed_from=resumed_from,
+        parent=parent,
+    ).run
+
+
+def start_run(
+    *,
+    workflow: Workflow,
+    user: Any,
+    inputs: Mapping[str, Any],
+    version_number: int | None = None,
+    trigger: str = Trigger.MANUAL,
+    resumed_from: Run | None = None,
+    parent: Mapping[str, Any] | None = None,
+) -> NewRun:
+    """``create_run``, with the node counts an answer about the new run shows.
+
+    The hot path of every start (the API, webhooks, schedules): the version
+    comes from the process's cache, and the run, its node runs and its first
+    events are one INSERT, written in their final state when the run starts at
+    once (``_start_new``), so the admission lock is held for three statements.
+    """
+    number = version_number if version_number is not None else workflow.version
+    try:
+        version = _pinned_version(workflow.pk, number)
+    except WorkflowVersion.DoesNotExist:
+        raise ApiError(
+            "not_found", f"Version {number} of this workflow does not exist.", status_code=404
+        ) from None
+    problems = run_problems(version, workflow.workspace_id)
+    if has_errors(problems):
+        errors = [p for p in problems if p.get("severity") == "error"]
+        raise ApiError(
+            "invalid_workflow",
+            f"This workflow has {len(errors)} problem(s) to fix before it can run: "
+            f"{errors[0]['message']}",
+            problems=problems,
+        )
+    graph = pinned.graph_for_version(version.pk)
+    resolved_inputs, input_errors = resolve_run_inputs(graph.inputs, inputs)
+    if input_errors:
+        raise ApiError("invalid_inputs", input_errors[0], errors=input_errors)
+    workspace_id = workflow.workspace_id
+    with transaction.atomic():
+        admitted, limit, budget = _admission(workspace_id)
+        refusal = over_budget(workspace_id, month_of(timezone.now()), budget=budget)
+        if refusal is not None:
+            raise ApiError(
+                "budget_exceeded",
+                f"New runs are refused: {refusal}.",
+                status_code=status.HTTP_402_PAYMENT_REQUIRED,
+            )
+        # Uncontended, the run starts in the transaction that creates it; it
+        # waits behind older queued runs, which the admission pass starts in order.
+        if admitted:
+            running, queued = statements.admission_counts(workspace_id)
+            admitted = running < limit and queued == 0
+        now = timezone.now()
+        run = Run(
+            workspace_id=workspace_id,
+            workflow=workflow,
+            version=version,
+            inputs=resolved_inputs,
+            trigger=trigger,
+            triggered_by=user if getattr(user, "is_authenticated", False) else None,
+            resumed_from=resumed_from,
+            **(parent or {}),
+            max_concurrency=graph.settings.max_concurrency,
+            unfinished_nodes=len(graph.nodes),
+            created_at=now,
+        )
+        node_runs = {
+            node_id: NodeRun(
+                run=run,
+                node_id=node_id,
+                node_type=node.type,
+                unresolved_edges=len(graph.in_edges(node_id)),
+            )
+            for node_id, node in graph.nodes.items()
+        }
+        # The new row is invisible to every other transaction until this one
+        # commits, so it needs no lock: journal it directly.
+        journal = RunJournal(run=run, after_commit=_after_commit, now=now)
+        journal.emit("run.queued", trigger=trigger, version=version.number)
+        # Before the journal's effects, which publish the first tasks: they need these.
+        constants = pinned.RunConstants(
+            workspace_id, version.pk, json.loads(json.dumps(run.inputs)), run.resumed_from_id
+        )
+        transaction.on_commit(lambda: pinned.remember_run_constants(run.pk, constants))
+        counts_known = not admitted or _startable_new(graph)
+        if counts_known:
+            if admitted:
+                _start_new(journal, graph, node_runs)
+            statements.insert_new_run(run, list(node_runs.values()), journal.events)
+            journal.on_commit()
+        else:
+            statements.insert_new_run(run, list(node_runs.values()), [])
+            _start(journal, graph)
+            journal.flush()
+
+    def admit() -> None:
+        start_queued_runs(workspace_id, limit=limit)
+
+    # After the caller's commit too, if it created the run in its own
+    # transaction: a holder of the lock only sees committed runs.
+    transaction.on_commit(admit, robust=True)
+    if run.state == RunState.QUEUED and not connection.in_atomic_block:
+        run.refresh_from_db()
+        counts_known = counts_known and run.state == RunState.QUEUED
+    if not counts_known:
+        return NewRun(run, None)
+    counts: dict[str, int] = {}
+    for node_run in node_runs.values():
+        counts[node_run.state] = counts.get(node_run.state, 0) + 1
+    return NewRun(run, counts)
+
+
+@lru_cache(maxsize=256)
+def _pinned_version(workflow_id: uuid.UUID, number: int) -> WorkflowVersion:
+    """A workflow's version, read once per process: a saved version never changes.
+
+    The bound is ``pinned.graph_for_version``'s: the parsed graph of each is
+    kept too. A version that does not exist raises, which is not cached.
+    """
+    return WorkflowVersion.objects.get(workflow_id=workflow_id, number=number)
+
+
+def _startable_new(graph: Graph) -> bool:
+    """Whether a new run's start can be written with its INSERT: no root waits for a person."""
+    return bool(graph.nodes) and not any(waits(graph, node_id) for node_id in graph.roots())
+
+
+def _start_new(journal: RunJournal, graph: Graph, node_runs: Mapping[str, NodeRun]) -> None:
+    """``_start`` of a run not yet inserted, done to the rows about to be.
+
+    It records what ``_start`` and ``readiness.mark_ready`` would write by
+    UPDATEs after the INSERT (roots queued, the first ``max_concurrency`` of
+    them dispatched, the same events in the same order): tests/runs/
+    test_start.py compares the two. Nothing has finished, so there is nothing
+    for ``finish_if_done`` to do.
+    """
+    _started(journal, graph)
+    run = journal.run
+    roots = graph.roots()
+    room = max(run.max_concurrency, 0)
+    now_ids, later_ids = roots[:room], roots[room:]
+    for node_id in roots:
+        node_runs[node_id].state = NodeState.QUEUED
+        node_runs[node_id].attempt = 1
+        node_runs[node_id].queued_at = journal.now
+    for node_id in now_ids:
+        node_runs[node_id].dispatched_at = journal.now
+        journal.send(NodeTask(str(run.pk), node_id, queue_for(graph.nodes[node_id].type)))
+    journal.update_run(active_nodes=len(now_ids), waiting_nodes=len(later_ids))
+    for node_id in roots:
+        journal.emit("node.queued", node_id, attempt=1)
+
+
+def _limits(workspace_id: uuid.UUID) -> tuple[int, Any]:
+    """The workspace's cap of running runs and its monthly budget (None: no budget)."""
+    limit, budget = Workspace.objects.values_list("max_running_runs", "monthly_budget_usd").get(
+        pk=workspace_id
+    )
+    return limit, budget
+
+
+def _admission(workspace_id: uuid.UUID) -> tuple[bool, int, Any]:
+    """Whether this transaction took the workspace's admission lock, its cap and its budget.
+
+    The lock (until the transaction ends) is only ever tried, never waited
+    for: a holder looks for waiting runs again after its commit. On PostgreSQL
+    the try and the workspace's row are one statement; SQLite's transactions
+    (``IMMEDIATE``) already run one at a time.
+    """
+    if connection.vendor != "postgresql":
+        return (True, *_limits(workspace_id))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)), "
+            "max_running_runs, monthly_budget_usd FROM accounts_workspace WHERE id = %s",
+            [
+                f"agentloom:run-admission:{workspace_id}",
+                Workspace._meta.pk.get_db_prep_value(workspace_id, connection),
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Workspace.DoesNotExist(workspace_id)
+    locked, limit, budget = row
+    return bool(locked), limit, budget
+
+
+def _start(journal: RunJournal, graph: Graph) -> None:
+    _started(journal, graph)
+    mark_ready(journal, graph, graph.roots())
+    finish_if_done(journal)
+
+
+def _started(journal: RunJournal, graph: Graph) -> None:
+    # Validation bounds the budget, but a version saved before it was bounded
+    # may still ask for centuries: clamp, or the deadline overflows the datetime.
+    max_duration_s = min(
+        graph.settings.budget.max_duration_s or settings.AGENTLOOM_RUNS["max_duration_s"],
+        engine_limits().max_run_duration_s,
+    )
+    journal.update_run(
+        state=RunState.RUNNING,
+        started_at=journal.now,
+        deadline_at=journal.now + timedelta(seconds=max_duration_s),
+    )
+    journal.emit("run.started")
+
+
+# Runs started per admission transaction, and admission transactions per call:
+# they bound how long one caller holds the lock and works for the others.
+ADMISSION_BATCH = 50
+ADMISSION_PASSES = 20
+
+
+def start_queued_runs(workspace_id: uuid.UUID, *, limit: int | None = None) -> int:
+    """Start the oldest waiting runs of a workspace while it has room; how many started.
+
+    Called after every run is created or ends. Each pass first looks, without
+    a lock, for waiting runs and room; then, holding the admission lock, counts
+    again and starts what fits. A caller that finds the lock taken returns: the
+    holder looks again after its own commit, and sees what was committed before
+    (a new run, a freed slot). After ``ADMISSION_PASSES`` what still waits is
+    started by the next run to end, the next start, or the reaper.
+    """
+    started = 0
+    for _ in range(ADMISSION_PASSES):
+        # The common answer, nothing waits, costs one index probe.
+        if not statements.queued_run_exists(workspace_id):
+            return started
+        if limit is None:
+            limit = _limits(workspace_id)[0]
+        if statements.admission_counts(workspace_id)[0] >= limit:
+            return started
+        admitted = _admission_pass(workspace_id)
+        if admitted is None:
+            return started
+        started += admitted
+    return started
+
+
+def _admission_pass(workspace_id: uuid.UUID) -> int | None:
+    """Start (or fail, over the budget) what fits; None if another caller holds the lock."""
+    with transaction.atomic():
+        locked, limit, budget = _admission(workspace_id)
+        if not locked:
+            return None
+        running, _ = statements.admission_counts(workspace_id)
+        room = min(limit - running, ADMISSION_BATCH)
+        if room <= 0:
+            return 0
+        waiting = list(
+            Run.objects.filter(workspace_id=workspace_id, state=RunState.QUEUED)
+            .order_by("created_at")
+            .values_list("pk", "version_id")[:room]
+        )
+        # Accepted under the budget, they waited while other runs spent the rest.
+        refusal = over_budget(workspace_id, month_of(timezone.now()), budget=budget)
+        for run_id, version_id in waiting:
+            with transition(run_id) as journal:
+                if journal.run.state != RunState.QUEUED:
+                    continue
+                if refusal is not None:
+                    error = {"code": "budget_exceeded", "message": refusal}
+                    stop_run(journal, RunState.FAILED, error=error)
+                else:
+                    _start(journal, pinned.graph_for_version(version_id))
+        return len(waiting)

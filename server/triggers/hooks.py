@@ -1,0 +1,90 @@
+"""``POST /hooks/<token>``: outside the session and CSRF stack, and asynchronous.
+
+The checks and the run's start happen in one hop to a thread
+(``webhooks.receive``). A trigger that answers with the run's output then
+waits on the event loop, reading the run's state between sleeps, so a slow
+run holds no worker thread while the caller waits.
+"""
+
+import asyncio
+import time
+from typing import Any
+
+import redis
+from asgiref.sync import sync_to_async
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from server.core.errors import ApiError, Unavailable, error_body
+from server.runs.models import TERMINAL_RUN_STATES, Run
+from server.triggers.models import Respond
+from server.triggers.webhooks import Call, receive
+
+_FIRST_POLL_S = 0.05
+_MAX_POLL_S = 0.5
+
+
+def _error(error: ApiError) -> JsonResponse:
+    response = JsonResponse(error_body(error), status=error.status_code)
+    if "retry_after_s" in error.extra:
+        response["Retry-After"] = str(error.extra["retry_after_s"])
+    # Django would log "Unauthorized: /hooks/<token>": the token is the URL's credential.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
+@csrf_exempt
+async def hook(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method != "POST":
+        response = JsonResponse(
+            {"code": "method_not_allowed", "message": "Webhooks take POST only."}, status=405
+        )
+        response["Allow"] = "POST"
+        return response
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        body = None
+    call = Call(
+        body=body,
+        content_type=request.content_type or "",
+        headers={name.lower(): value for name, value in request.headers.items()},
+        query={key: request.GET.get(key) for key in request.GET},
+    )
+    try:
+        accepted = await sync_to_async(receive)(token, call)
+    except ApiError as error:
+        return _error(error)
+    except (redis.ConnectionError, redis.TimeoutError):
+        # The rate limit lives in Redis: a restart is no fault of the caller, who may retry.
+        unavailable = Unavailable(
+            "unavailable", "A service Agentloom depends on is not answering; try again shortly."
+        )
+        response = _error(unavailable)
+        response["Retry-After"] = str(unavailable.wait)
+        return response
+    if accepted.respond == Respond.OUTPUT and accepted.wait_s > 0:
+        ended = await _wait_for_end(accepted.run_id, accepted.wait_s)
+        if ended is not None:
+            return JsonResponse({"run": accepted.run_id, **ended}, status=200)
+    return JsonResponse({"run": accepted.run_id}, status=202)
+
+
+def _run_end(run_id: str) -> dict[str, Any] | None:
+    row = Run.objects.filter(pk=run_id).values("state", "output", "error").first()
+    if row is None or row["state"] not in TERMINAL_RUN_STATES:
+        return None
+    return dict(row)
+
+
+async def _wait_for_end(run_id: str, wait_s: float) -> dict[str, Any] | None:
+    deadline = time.monotonic() + wait_s
+    pause = _FIRST_POLL_S
+    while True:
+        ended = await sync_to_async(_run_end)(run_id)
+        left = deadline - time.monotonic()
+        if ended is not None or left <= 0:
+            return ended
+        await asyncio.sleep(min(pause, left))
+        pause = min(pause * 2, _MAX_POLL_S)

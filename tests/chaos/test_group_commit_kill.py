@@ -1,0 +1,134 @@
+"""A worker SIGKILLed in the middle of a group commit: the run still ends, each node once.
+
+Quick control nodes in a chain are recorded many to a transaction
+(services/continuation.py, ``run_together``). Killed mid-group, the open
+transaction rolls back with the dead connection: the nodes it recorded are
+queued or pending again, and the one committed lease (on the first node of
+the lost group) goes stale; the reaper requeues that node as a new attempt
+and a fresh worker finishes the run, its log gapless.
+
+A fan-out's branches go to workers in batch tasks (server/runs/dispatch.py),
+each batch leased in one statement and recorded in groups. Killed mid-batch,
+the batch's nodes not committed are leased to the dead process: each is
+requeued once by the reaper, and the batch, if delivered again, leaves them.
+"""
+
+import os
+import signal
+import time
+
+import pytest
+
+from server.runs.models import NodeRun
+from tests.chaos.test_eager_continuation import ENV, succeeded
+from tests.runs.test_recovery import Reaper
+from tests.support.chaos import _children
+from tests.support.documents import chain, fan_out
+from tests.support.processes import start_worker
+from tests.support.runs import assert_log_is_sound, start_run, wait_for_run
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+LENGTH = 1500
+
+
+@pytest.mark.parametrize("victim", ["worker", "pool-child"])
+def test_a_worker_killed_mid_group_commit_loses_nothing_and_repeats_nothing(
+    api, fast_recovery, victim
+):
+    doomed = start_worker("group-doomed", pool="prefork", concurrency=1, **ENV)
+    try:
+        run_id, held = _kill_mid_group(api, doomed, victim)
+        survivor = start_worker("group-survivor", pool="prefork", concurrency=1, **ENV)
+        try:
+            with Reaper(interval=0.2):
+                run = wait_for_run(run_id, timeout=120)
+        finally:
+            survivor.stop()
+    finally:
+        doomed.stop()
+    assert run.state == "succeeded", run.error
+    done = succeeded(run_id)
+    assert sorted(done) == sorted(["input", *(f"n{i}" for i in range(LENGTH)), "output"])
+    assert_log_is_sound(run_id)
+    lost = NodeRun.objects.get(run_id=run_id, node_id=held[0].node_id)
+    assert (lost.attempt, lost.lost_workers) == (2, 1)
+    assert NodeRun.objects.filter(run_id=run_id, lost_workers__gt=0).count() == 1
+
+
+def _kill_mid_group(api, doomed, victim: str) -> tuple[str, list[NodeRun]]:
+    """Start the chain, kill the doomed worker well into it; the run and its leased nodes."""
+    run_id = start_run(api, chain(LENGTH, expression="$sum([1..50])"))["id"]
+    deadline = time.monotonic() + 60
+    while len(succeeded(run_id)) < 100:
+        assert time.monotonic() < deadline, "the chain did not get going"
+        time.sleep(0.005)
+    [pid] = _children(doomed.process.pid)
+    if victim == "worker":
+        doomed.kill()
+    else:
+        os.kill(pid, signal.SIGKILL)
+    assert len(succeeded(run_id)) < LENGTH, "the chain ended before the kill"
+    held = list(NodeRun.objects.filter(run_id=run_id, heartbeat_at__isnull=False, state="queued"))
+    # The first node of the lost group is leased to the dead process, committed.
+    assert [n.worker.rsplit("#", 1)[1] for n in held] == [str(pid)]
+    ran = NodeRun.objects.filter(run_id=run_id, state="succeeded").values_list("worker", flat=True)
+    assert {worker.rsplit("#", 1)[1] for worker in ran} == {str(pid)}
+    return run_id, held
+
+
+WIDTH = 600
+# Batches of 25: the input's task keeps 25 branches, the rest go in 23 batch tasks.
+BATCHED = {**ENV, "AGENTLOOM_CONTINUATION_MAX_NODES": "25"}
+
+
+@pytest.mark.parametrize("victim", ["worker", "pool-child"])
+def test_a_worker_killed_mid_batch_of_a_fan_out_loses_nothing_and_repeats_nothing(
+    api, fast_recovery, victim
+):
+    doomed = start_worker("batch-doomed", pool="prefork", concurrency=1, **BATCHED)
+    try:
+        run_id = start_run(api, fan_out(WIDTH, expression="$sum([1..50])"))["id"]
+        [pid] = _children(doomed.process.pid)
+        deadline = time.monotonic() + 60
+        # Killed while a batch is leased to it, well into the fan-out: the pool
+        # child is stopped, and killed once it is seen holding a batch.
+        while True:
+            assert time.monotonic() < deadline, "the fan-out did not get going"
+            if len(succeeded(run_id)) >= 150:
+                os.kill(pid, signal.SIGSTOP)
+                if held := _leased_to(run_id, pid):
+                    break
+                os.kill(pid, signal.SIGCONT)
+            time.sleep(0.002)
+        if victim == "worker":
+            doomed.kill()
+        os.kill(pid, signal.SIGKILL)
+        assert len(succeeded(run_id)) < WIDTH, "the fan-out ended before the kill"
+        survivor = start_worker("batch-survivor", pool="prefork", concurrency=1, **BATCHED)
+        try:
+            with Reaper(interval=0.2):
+                run = wait_for_run(run_id, timeout=180)
+        finally:
+            survivor.stop()
+    finally:
+        doomed.stop()
+    assert run.state == "succeeded", run.error
+    done = succeeded(run_id)
+    assert sorted(done) == sorted(["input", *(f"w{i}" for i in range(WIDTH)), "output"])
+    assert_log_is_sound(run_id)
+    lost = NodeRun.objects.filter(run_id=run_id, lost_workers__gt=0)
+    assert {(n.node_id, n.attempt, n.lost_workers) for n in lost} == {
+        (node_id, 2, 1) for node_id in held
+    }
+
+
+def _leased_to(run_id: str, pid: int) -> list[str]:
+    """The nodes leased, not yet recorded, to the process ``pid``."""
+    return [
+        node_id
+        for node_id, worker in NodeRun.objects.filter(
+            run_id=run_id, heartbeat_at__isnull=False, state="queued"
+        ).values_list("node_id", "worker")
+        if worker.rsplit("#", 1)[1] == str(pid)
+    ]

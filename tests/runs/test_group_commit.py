@@ -1,0 +1,223 @@
+"""Group commit: kept control nodes recorded in few transactions, each transition still whole.
+
+Run in this process, task by task (the published tasks are collected instead
+of sent), so the statements and the transactions can be counted.
+"""
+
+import itertools
+from collections import Counter
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from server.accounts.services import create_workspace
+from server.runs import dispatch, statements
+from server.runs.journal import NodeTask
+from server.runs.models import NodeRun, Run
+from server.runs.services import continuation, start
+from server.workflows import services as workflow_services
+from tests.support.documents import chain, document, edge, fan_out, node
+from tests.support.runs import assert_log_is_sound, events_of
+from workers.runtime.node_runner import run_batch, run_task
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def tasks(monkeypatch, settings):
+    """The node tasks the code publishes, to run here in order."""
+    settings.CELERY_BROKER_URL = "memory://"
+    published: list[NodeTask] = []
+    monkeypatch.setattr(start, "send_node_tasks", published.extend)
+    monkeypatch.setattr(continuation, "send_node_tasks", published.extend)
+    return published
+
+
+@pytest.fixture
+def unhurried(monkeypatch):
+    """Groups bounded by their nodes, not by a loaded machine's clock: commits can be counted."""
+    monkeypatch.setattr(continuation, "GROUP_WINDOW_S", 60.0)
+    monkeypatch.setattr(continuation, "QUICK_S", 60.0)
+
+
+def allow(settings, max_nodes: int, slice_s: float = 60) -> None:
+    settings.AGENTLOOM_RUNS = {
+        **settings.AGENTLOOM_RUNS,
+        "continuation_max_nodes": max_nodes,
+        "continuation_slice_s": slice_s,
+    }
+
+
+def new_run(doc) -> Run:
+    user = get_user_model().objects.create_user("grouped")
+    workspace = create_workspace(owner=user, name="grouped")
+    workflow = workflow_services.create_workflow(user=user, workspace_id=workspace.pk, document=doc)
+    return start.create_run(workflow=workflow, user=user, inputs={})
+
+
+def drain(run: Run, tasks: list[NodeTask]) -> int:
+    """Run the input's task and every task published after it; how many tasks ran."""
+    tasks.clear()
+    run_task(str(run.pk), "input", worker="test#1")
+    ran = 1
+    while tasks:
+        task = tasks.pop(0)
+        run_task(task.run_id, task.node_id, worker="test#1")
+        ran += 1
+    return ran
+
+
+def test_a_chain_is_recorded_in_few_transactions_with_every_transition(settings, tasks, unhurried):
+    allow(settings, 1000)
+    run = new_run(chain(120, expression="'ok'"))
+    with CaptureQueriesContext(connection) as queries:
+        drain(run, tasks)
+    run.refresh_from_db()
+    assert run.state == "succeeded", run.error
+    assert_log_is_sound(run.pk)
+    nodes = NodeRun.objects.filter(run=run)
+    assert {(n.state, n.attempt) for n in nodes} == {("succeeded", 1)}
+    per_node = Counter(e.node_id for e in events_of(run.pk) if e.type.startswith("node."))
+    assert set(per_node.values()) == {3}, "queued, started, succeeded: each once"
+    sqls = [q["sql"] for q in queries.captured_queries]
+    commits = sum(1 for sql in sqls if sql.upper().startswith("COMMIT"))
+    # 122 nodes: the input's own transaction and groups of many nodes, not one per node.
+    assert commits < 30, commits
+    # Per grouped node, its compare-and-set and the statement counting, queuing and
+    # leasing its successor: three writes of a row folded into one.
+    assert len(sqls) < 3 * 122, len(sqls)
+    # Each node keeps its own times, though recorded in a shared transaction.
+    by_id = {n.node_id: n for n in nodes}
+    path = ["input", *(f"n{i}" for i in range(120)), "output"]
+    for before, after in itertools.pairwise(path):
+        assert by_id[before].finished_at <= by_id[after].started_at <= by_id[after].finished_at
+
+
+def test_a_failing_node_in_a_group_ends_it_and_is_recorded_alone(settings, tasks):
+    allow(settings, 1000)
+    doc = chain(10, expression="'ok'")
+    for item in doc["nodes"]:
+        if item["id"] == "n6":
+            item["data"]["config"]["expression"] = '$error("boom")'
+    run = new_run(doc)
+    drain(run, tasks)
+    run.refresh_from_db()
+    assert run.state == "failed"
+    assert_log_is_sound(run.pk)
+    states = dict(NodeRun.objects.filter(run=run).values_list("node_id", "state"))
+    assert [states[f"n{i}"] for i in range(6)] == ["succeeded"] * 6
+    assert states["n6"] == "failed"
+    assert {states[f"n{i}"] for i in range(7, 10)} == {"cancelled"}
+
+
+def test_a_join_waits_for_branches_recorded_in_other_groups(settings, tasks):
+    allow(settings, 3)
+    branches = [f"b{i}" for i in range(7)]
+    doc = document(
+        [
+            node("input", "input"),
+            *(node(b, expression="'ok'") for b in branches),
+            node("join", expression="'ok'"),
+            node("output", "output"),
+        ],
+        [
+            *(edge("input", b) for b in branches),
+            *(edge(b, "join") for b in branches),
+            edge("join", "output"),
+        ],
+    )
+    run = new_run(doc)
+    drain(run, tasks)
+    run.refresh_from_db()
+    assert run.state == "succeeded", run.error
+    assert_log_is_sound(run.pk)
+    join = NodeRun.objects.get(run=run, node_id="join")
+    assert (join.state, join.attempt) == ("succeeded", 1)
+
+
+@pytest.fixture
+def messages(monkeypatch, settings):
+    """The messages the code publishes, batches as the broker gets them, to run here in order."""
+    settings.CELERY_BROKER_URL = "memory://"
+    published: list[dispatch.Message] = []
+
+    def publish(tasks: list[NodeTask]) -> None:
+        published.extend(dispatch.messages_for(tasks))
+
+    monkeypatch.setattr(start, "send_node_tasks", publish)
+    monkeypatch.setattr(continuation, "send_node_tasks", publish)
+    return published
+
+
+def deliver(message: dispatch.Message) -> None:
+    run_id, nodes = message.args
+    if message.name == dispatch.EXECUTE_NODES_TASK:
+        run_batch(run_id, nodes, worker="test#2")
+    else:
+        run_task(run_id, nodes, worker="test#2")
+
+
+def test_a_fan_out_goes_in_batches_recorded_together_each_node_once(settings, messages, unhurried):
+    allow(settings, 100)
+    width = 300
+    run = new_run(fan_out(width))
+    messages.clear()
+    with CaptureQueriesContext(connection) as queries:
+        run_task(str(run.pk), "input", worker="test#1")
+        # The input's task keeps 100 branches; the other 200 go in batches of 25.
+        assert [len(m.args[1]) for m in messages] == [dispatch.BATCH_NODES] * 8
+        while messages:
+            message = messages.pop(0)
+            deliver(message)
+            # Delivered twice (a worker lost before its ack): the second finds nothing to do.
+            deliver(message)
+    run.refresh_from_db()
+    assert run.state == "succeeded", run.error
+    assert_log_is_sound(run.pk)
+    nodes = NodeRun.objects.filter(run=run)
+    assert {(n.state, n.attempt) for n in nodes} == {("succeeded", 1)}
+    per_node = Counter(e.node_id for e in events_of(run.pk) if e.type.startswith("node."))
+    assert set(per_node.values()) == {3}, "queued, started, succeeded: each once"
+    sqls = [q["sql"] for q in queries.captured_queries]
+    commits = sum(1 for sql in sqls if sql.upper().startswith("COMMIT"))
+    assert commits < 20, commits
+    # Per branch its compare-and-set; the edges at the join are counted once per group.
+    assert len(sqls) < 1.3 * width, len(sqls)
+    assert sum(1 for sql in sqls if "WITH resolved" in sql) < 20
+
+
+def test_a_batch_leaves_the_nodes_another_delivery_holds(settings, messages):
+    allow(settings, 1)
+    run = new_run(fan_out(4))
+    messages.clear()
+    run_task(str(run.pk), "input", worker="test#1")
+    tasks = [NodeTask(m.args[0], m.args[1], m.pool) for m in messages]
+    assert [t.node_id for t in tasks] == ["w1", "w2", "w3"]
+    messages.clear()
+    allow(settings, 100)
+    [batch] = dispatch.messages_for(tasks)
+    assert batch.name == dispatch.EXECUTE_NODES_TASK
+    # Another delivery (a task the reaper re-sent) holds w2 when the batch arrives.
+    held = statements.lease_node(run.pk, "w2", "other#9", timezone.now(), [])
+    assert held is not None
+    deliver(batch)
+    states = dict(NodeRun.objects.filter(run=run).values_list("node_id", "state"))
+    assert states == {
+        "input": "succeeded",
+        **dict.fromkeys(["w0", "w1", "w3"], "succeeded"),
+        "w2": "queued",
+        "output": "pending",
+    }
+    assert NodeRun.objects.get(run=run, node_id="w2").worker == "other#9"
+    # The holder gives it back; its task runs it, and the join.
+    statements.release_leases(run.pk, [("w2", held[0])], "other#9", timezone.now())
+    run_task(str(run.pk), "w2", worker="test#3")
+    while messages:
+        deliver(messages.pop(0))
+    run.refresh_from_db()
+    assert run.state == "succeeded", run.error
+    assert_log_is_sound(run.pk)
+    assert {(n.state, n.attempt) for n in NodeRun.objects.filter(run=run)} == {("succeeded", 1)}

@@ -1,0 +1,126 @@
+"""Triggers end to end with real processes: beat firing schedules, uvicorn answering hooks."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime
+
+import pytest
+
+from server.runs.models import Run, RunEvent, Trigger
+from server.triggers.models import ScheduleFiring
+from tests.support.documents import document, edge, node
+from tests.support.processes import FAST_RECOVERY, start_worker
+from tests.triggers.signing import signed_headers
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def second_beat(worker, django_db_blocker):
+    """Another worker with its own beat: two beats send the firing job every second."""
+    with django_db_blocker.unblock():
+        process = start_worker("beat-2", concurrency=4, beat=True, **FAST_RECOVERY)
+    yield process
+    process.stop()
+
+
+def _workflow(api, expression: str = "run.n * 2"):
+    doc = document(
+        [node("in", "input"), node("double", expression=expression), node("out", "output")],
+        [edge("in", "double"), edge("double", "out")],
+        inputs={"n": {"type": "number", "default": 1}},
+    )
+    response = api.post("/api/v1/workflows/", {"document": doc}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_every_minute_schedule_fires_once_per_slot_under_two_beats(api, worker, second_beat):
+    workflow = _workflow(api)
+    created = api.post(
+        "/api/v1/schedules/",
+        {"workflow": workflow, "cron": "* * * * *", "inputs": {"n": 5}},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    first_slot = datetime.fromisoformat(created.json()["next_fire_at"])
+    deadline = time.monotonic() + 130
+    while time.monotonic() < deadline and ScheduleFiring.objects.count() < 2:
+        time.sleep(0.2)
+    time.sleep(2)  # any duplicate would have come by now
+    firings = list(ScheduleFiring.objects.order_by("slot"))
+    assert len(firings) >= 2, "the schedule did not fire twice within 130 s"
+    assert firings[0].slot == first_slot
+    assert len({f.slot for f in firings}) == len(firings)
+    runs = list(Run.objects.filter(workflow_id=workflow))
+    assert len(runs) == len(firings)
+    assert all(r.trigger == Trigger.SCHEDULE and r.inputs == {"n": 5} for r in runs)
+    delays = []
+    for firing in firings:
+        started = RunEvent.objects.filter(run_id=firing.run_id, type="run.started").first()
+        assert started is not None
+        delays.append((started.ts - firing.slot).total_seconds())
+    print(f"schedule fire delay (slot -> run.started): {[round(d, 3) for d in delays]} s")
+    assert max(delays) < 5
+
+
+def test_respond_output_waits_for_the_run_and_answers_its_output(api, worker, asgi):
+    workflow = _workflow(api)
+    created = api.post(
+        "/api/v1/triggers/",
+        {
+            "workflow": workflow,
+            "name": "sync",
+            "inputs": "{'n': body.value}",
+            "respond": "output",
+            "wait_s": 20,
+        },
+        format="json",
+    ).json()
+    body = b'{"value": 21}'
+    status, answer = _post(asgi + created["url"], body, signed_headers(created["secret"], body))
+    assert status == 200, answer
+    assert answer["state"] == "succeeded"
+    assert "42" in json.dumps(answer["output"])
+    assert Run.objects.get(pk=answer["run"]).trigger == Trigger.WEBHOOK
+    assert created["secret"] not in json.dumps(answer)
+
+
+def test_concurrent_senders_each_start_one_run_and_every_run_finishes(api, worker, asgi):
+    """50 senders at once (their latency and rate are bench/webhook_bench.py's figures)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    workflow = _workflow(api)
+    created = api.post(
+        "/api/v1/triggers/",
+        {"workflow": workflow, "name": "load", "rate_per_minute": 100_000},
+        format="json",
+    ).json()
+    url = asgi + created["url"]
+
+    def send(i: int) -> tuple[int, dict]:
+        body = json.dumps({"n": i}).encode()
+        return _post(url, body, signed_headers(created["secret"], body))
+
+    with ThreadPoolExecutor(50) as pool:
+        answers = list(pool.map(send, range(200)))
+    assert [status for status, _ in answers] == [202] * 200
+    run_ids = {answer["run"] for _, answer in answers}
+    assert len(run_ids) == 200
+    runs = Run.objects.filter(pk__in=run_ids)
+    deadline = time.monotonic() + 120
+    while runs.filter(state="succeeded").count() < 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert runs.filter(state="succeeded").count() == 200
+    assert sorted(run.inputs["n"] for run in runs) == list(range(200))

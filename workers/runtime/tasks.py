@@ -1,0 +1,97 @@
+"""Celery tasks: ids in, the runner or the service does the work."""
+
+import os
+
+from celery import Task
+
+from server.celery import app
+from server.runs.dispatch import send_rollback
+from server.runs.services import reaper, retention, side_effects
+from server.triggers import notifications, schedules
+from workers.runtime import node_runner
+
+
+@app.task(
+    name="agentloom.execute_node",
+    bind=True,
+    autoretry_for=node_runner.RETRIED_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=10,
+    max_retries=8,
+)
+def execute_node(self: Task, run_id: str, node_id: str) -> None:
+    """Run one node, then the control nodes it makes ready (eager continuation).
+
+    Safe to deliver twice: the claim is a compare-and-set.
+
+    A dropped database connection retries the task; whatever it had done is
+    either committed (and the retry finds it done) or rolled back, and a
+    control node's lease is given back for the retry.
+    """
+    hostname = self.request.hostname or "worker"
+    node_runner.run_task(run_id, node_id, worker=f"{hostname}#{os.getpid()}")
+
+
+@app.task(
+    name="agentloom.execute_nodes",
+    bind=True,
+    autoretry_for=node_runner.RETRIED_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=10,
+    max_retries=8,
+)
+def execute_nodes(self: Task, run_id: str, node_ids: list[str]) -> None:
+    """Run a batch of one run's control nodes (server/runs/dispatch.py), recorded together.
+
+    Safe to deliver twice: each node is leased by a compare-and-set, and a
+    node already leased is left to its holder (or to the reaper).
+    """
+    hostname = self.request.hostname or "worker"
+    node_runner.run_batch(run_id, node_ids, worker=f"{hostname}#{os.getpid()}")
+
+
+@app.task(name="agentloom.reap")
+def reap() -> dict[str, float]:
+    return vars(reaper.reap())
+
+
+@app.task(name="agentloom.delete_expired_runs")
+def delete_expired_runs() -> dict[str, int]:
+    return vars(retention.delete_expired_runs())
+
+
+@app.task(name="agentloom.fire_schedules")
+def fire_schedules() -> dict[str, int]:
+    """Fire the due schedules; safe in any number of processes at once (one run per slot)."""
+    return schedules.fire_due_schedules()
+
+
+@app.task(name="agentloom.send_notifications")
+def send_notifications() -> dict[str, int]:
+    """Send the due notifications of ended runs (each claimed by one sender at a time)."""
+    return notifications.send_due_notifications()
+
+
+@app.task(
+    name="agentloom.roll_back",
+    autoretry_for=node_runner.RETRIED_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=10,
+    max_retries=8,
+)
+def roll_back(run_id: str) -> None:
+    """Send a run's requested compensations, newest first (services/side_effects.py).
+
+    Safe to deliver twice: each compensation is taken by a compare-and-set lease.
+    """
+    while side_effects.compensate_next(run_id):
+        pass
+
+
+@app.task(name="agentloom.resume_rollbacks")
+def resume_rollbacks() -> int:
+    """Send the task again for rollbacks a lost task or a killed worker left behind."""
+    stalled = side_effects.stalled_rollbacks()
+    for run_id in stalled:
+        send_rollback(run_id)
+    return len(stalled)
