@@ -28,6 +28,7 @@ INPUTS = {
     "request": "A technical question about my API",
     "text": "Ada Lovelace met Charles Babbage.",
     "item": "a loom",
+    "topics": ["tides", "bees"],
 }
 
 

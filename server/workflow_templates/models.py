@@ -22,6 +22,10 @@ class Template(models.Model):
     category = models.CharField(max_length=100, blank=True)
     variables = models.JSONField(default=list, blank=True)
     document = models.JSONField()
+    # Workflows the document's `workflow` and `map` nodes run: built-in
+    # templates only ([{"key", "document"}, …]); each is created before the
+    # workflow, in order, and `{"$child": key}` in a document names its id.
+    children = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -25,6 +25,9 @@ class TemplateSerializer(serializers.ModelSerializer):
     variables = VariableSerializer(many=True, required=False)
     document = DocumentField()
     workspace = serializers.UUIDField(required=False, allow_null=True, source="workspace_id")
+    children = serializers.JSONField(
+        read_only=True, help_text="Workflows instantiating creates first (built-in templates)."
+    )
 
     class Meta:
         model = Template
@@ -37,9 +40,10 @@ class TemplateSerializer(serializers.ModelSerializer):
             "built_in",
             "variables",
             "document",
+            "children",
             "created_at",
         ]
-        read_only_fields = ["id", "built_in", "created_at"]
+        read_only_fields = ["id", "built_in", "children", "created_at"]
 
 
 class InstantiateSerializer(serializers.Serializer):

@@ -49,6 +49,7 @@ def create_template(
     )
 
 
+@transaction.atomic
 def instantiate(
     *,
     template: Template,
@@ -57,26 +58,48 @@ def instantiate(
     values: dict[str, Any],
     name: str | None = None,
 ) -> Workflow:
-    """A new workflow from the template, its variables replaced by typed values."""
+    """A new workflow from the template, its variables replaced by typed values.
+
+    The template's children are created first, in order, each a workflow of
+    the same workspace that the ones after it name by id: all of them or none.
+    """
     try:
         resolved = resolve_values(template.variables, values, is_known_model)
     except VariableError as exc:
         raise ApiError("invalid_variables", str(exc)) from exc
+    message = f"Created from template {template.name}"
+    children: dict[str, str] = {}
+    for child in template.children:
+        workflow = workflow_services.create_workflow(
+            user=user,
+            workspace_id=workspace_id,
+            document=_document(child["document"], resolved, children),
+            message=f"{message}, whose workflow runs it",
+        )
+        children[child["key"]] = str(workflow.pk)
+    return workflow_services.create_workflow(
+        user=user,
+        workspace_id=workspace_id,
+        document=_document(template.document, resolved, children),
+        name=name,
+        tags=[template.category] if template.category else (),
+        message=message,
+    )
+
+
+def _document(
+    document: dict[str, Any], values: dict[str, Any], children: dict[str, str]
+) -> dict[str, Any]:
     limit = engine_limits().max_document_bytes
     try:
-        document = substitute(template.document, resolved, max_chars=limit)
+        substituted: dict[str, Any] = substitute(
+            document, values, max_chars=limit, children=children
+        )
     except TooLarge as exc:
         raise ApiError(
             "document_too_large", str(exc), status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
         ) from exc
-    return workflow_services.create_workflow(
-        user=user,
-        workspace_id=workspace_id,
-        document=document,
-        name=name,
-        tags=[template.category] if template.category else (),
-        message=f"Created from template {template.name}",
-    )
+    return substituted
 
 
 @transaction.atomic
@@ -95,6 +118,7 @@ def load_builtin_templates(directory: Path = BUILTIN_DIR) -> list[Template]:
                 "category": spec["category"],
                 "variables": spec["variables"],
                 "document": spec["document"],
+                "children": spec.get("children", []),
             },
         )
         loaded.append(template)

@@ -4,6 +4,8 @@ A document refers to a variable as a whole value, ``{"$var": "topic"}``, which
 becomes the typed value (a number stays a number), or inside a string as
 ``${topic}``, which becomes its text. Substitution is one pass over the data:
 a value that itself contains ``${…}``, quotes, braces or ``{{`` is inserted as is.
+A template's child workflows are named the same way, ``{"$child": "round"}``,
+which becomes the id of the workflow made from its child ``round``.
 """
 
 import re
@@ -129,8 +131,17 @@ class TooLarge(ValueError):
         )
 
 
-def substitute(data: Any, values: Mapping[str, Any], *, max_chars: int) -> Any:
+def substitute(
+    data: Any,
+    values: Mapping[str, Any],
+    *,
+    max_chars: int,
+    children: Mapping[str, str] | None = None,
+) -> Any:
     """A copy of ``data`` with every variable reference replaced by its value.
+
+    ``children``: the ids of the workflows made from the template's children,
+    by key, for their ``{"$child": key}`` references.
 
     Counts the characters of the copy as it is made, and raises `TooLarge` as
     soon as they pass ``max_chars``: a long value referenced many times must
@@ -155,6 +166,11 @@ def substitute(data: Any, values: Mapping[str, Any], *, max_chars: int) -> Any:
                 value = values[item["$var"]]
                 spend(len(_as_text(value)))
                 return value
+            if len(item) == 1 and isinstance(item.get("$child"), str) and children:
+                child_id = children.get(item["$child"])
+                if child_id is not None:
+                    spend(len(child_id))
+                    return child_id
             copied = {}
             for key, member in item.items():
                 spend(len(key) + 4)

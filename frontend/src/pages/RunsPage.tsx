@@ -178,9 +178,13 @@ export function RunsPage() {
                   {done}/{total}
                   {(counts.running ?? 0) > 0 && <span className="muted small"> · {counts.running} running</span>}
                   {(counts.waiting ?? 0) > 0 && (
-                    <span className="small count-waiting" data-testid={`run-waiting-${r.id}`}>
+                    <span
+                      className="small count-waiting"
+                      data-testid={`run-waiting-${r.id}`}
+                      title="Nodes waiting for a person's decision or for their child runs; they hold no worker."
+                    >
                       {" "}
-                      · {counts.waiting} waiting for approval
+                      · {counts.waiting} waiting
                     </span>
                   )}
                 </td>

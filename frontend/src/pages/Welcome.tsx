@@ -18,7 +18,8 @@ export const DEMO_TEXT = "A short tour of what Agentloom does";
 /**
  * The template the one-click demo runs: a built-in one whose every variable has a default and whose
  * models default to the offline `mock/*` ones, so it runs with no provider and no credential, and that
- * waits for no one and calls nothing outside (no approval, no http node, no agent tools).
+ * waits for no one and calls nothing outside (no approval, no http node, no agent tools), in one run
+ * (no child workflows).
  */
 export function offlineDemoTemplate(templates: readonly Template[]): Template | undefined {
   return templates.find(
@@ -31,8 +32,9 @@ export function offlineDemoTemplate(templates: readonly Template[]): Template | 
   );
 }
 
-// Node types that wait for a person or reach a server: a demo that must simply succeed has none.
-const SELF_CONTAINED_EXCEPT = new Set(["approval", "http"]);
+// Node types that wait for a person or for child runs, or reach a server: a demo that must simply
+// succeed, and show every node of its run on one canvas, has none.
+const SELF_CONTAINED_EXCEPT = new Set(["approval", "http", "workflow", "map"]);
 
 /** Values for a document's required inputs that have no default, so the demo starts without a form. */
 export function demoInputs(decls: Record<string, InputDecl>): Record<string, unknown> {

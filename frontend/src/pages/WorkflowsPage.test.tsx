@@ -179,7 +179,11 @@ describe("the demo's template and inputs", () => {
       ...tools.document,
       nodes: [{ ...node("agent", "researcher"), data: { label: "a", config: { tools: [{ kind: "mcp" }] } } }],
     };
-    expect(offlineDemoTemplate([waits, calls, tools, DEMO])?.id).toBe("t-demo");
+    const loops = template("t-loop", "Runs a child");
+    loops.document = { ...loops.document, nodes: [...loops.document.nodes, node("rounds", "workflow")] };
+    const maps = template("t-map", "Maps a list");
+    maps.document = { ...maps.document, nodes: [...maps.document.nodes, node("each", "map")] };
+    expect(offlineDemoTemplate([waits, calls, tools, loops, maps, DEMO])?.id).toBe("t-demo");
   });
 
   it("fills only the required inputs that have no default", () => {
