@@ -18,17 +18,17 @@ install_loopback_only()
 def _reconnect_celery(setting: str, **kwargs: object) -> None:
     """Drop the Celery app's connection and producer pools when a test swaps the broker.
 
-    Celery reads ``CELERY_BROKER_URL`` anew for each connection, but its shared
-    pools keep the broker they were first made with: a test that set
-    ``memory://`` would otherwise leave every later ``send_task`` of this process
-    publishing into that in-process broker, where nothing ever reads it.
+    Celery reads ``CELERY_BROKER_URL`` anew for each connection, but the app
+    keeps the pools it first took: a test that set ``memory://`` would otherwise
+    leave every later ``send_task`` of this process publishing into that
+    in-process broker, where nothing ever reads it. The pools are only dropped,
+    not closed: kombu keeps them in a registry keyed by broker URL and hands the
+    same one back when the setting returns, so a closed one would stay closed.
     """
     if setting != "CELERY_BROKER_URL":
         return
     from server.celery import app
 
-    if app._pool is not None:
-        app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
 
