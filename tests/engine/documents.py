@@ -3,6 +3,10 @@
 from typing import Any
 
 from tests.support import documents as shared
+from workers.engine.problems import Problem
+from workers.engine.validation import validate_document
+
+Where = tuple[str, str | None, str | None, str | None]  # code, field, node_id, edge_id
 
 
 def node(node_id: str, node_type: str, label: str = "", **config: Any) -> dict[str, Any]:
@@ -59,3 +63,18 @@ def chain(length: int) -> dict[str, Any]:
     nodes.append(node(ids[-1], "output"))
     edges = [edge(f"e{index}", ids[index], ids[index + 1]) for index in range(length - 1)]
     return document(nodes, edges)
+
+
+def where(problems: list[Problem]) -> list[Where]:
+    return [(p.code, p.field, p.node_id, p.edge_id) for p in problems]
+
+
+def errors(doc: object, **options: Any) -> list[Where]:
+    return where([p for p in validate_document(doc, **options) if p.severity == "error"])
+
+
+def with_config(node_index: int, **config: Any) -> dict[str, Any]:
+    """The pipeline with keys of one node's config replaced."""
+    doc = pipeline()
+    doc["nodes"][node_index]["data"]["config"].update(config)
+    return doc
