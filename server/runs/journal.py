@@ -87,17 +87,26 @@ class RunJournal:
         self.tasks.append(task)
 
     def flush(self) -> None:
+        if self.write():
+            self.on_commit()
+
+    def write(self) -> bool:
+        """Write the events and the run's changed fields; whether there was anything to write.
+
+        Without ``on_commit``: for a caller that has the effects of several
+        journals run together (new runs started in one batch).
+        """
         if not self.events and not self.run_fields:
-            return
+            return False
         statements.insert_events(self.events)
         statements.update_run(self.run, {"next_seq", *self.run_fields})
-        self.on_commit()
+        return True
 
     def on_commit(self) -> None:
         """Have the effects run after the commit.
 
         ``flush`` calls it, and so does a caller that wrote the events and the
-        run itself (a new run's one INSERT, ``statements.insert_new_run``).
+        run itself (a new run's one INSERT, ``statements.insert_new_runs``).
         """
 
         # A closure, not a partial: Django names a robust callback that raised

@@ -112,8 +112,10 @@ def insert_events(events: list[RunEvent]) -> None:
             )
 
 
-# Bound parameters per statement in PostgreSQL (its wire protocol counts them in 16 bits).
+# Bound parameters per statement: PostgreSQL's (its wire protocol counts them
+# in 16 bits), and SQLite's, which no one INSERT of a new run's rows exceeds.
 _MAX_PARAMS = 65535
+_SQLITE_MAX_PARAMS = 32766
 
 
 # The columns an INSERT of a new run's rows writes: all but an auto-incremented key.
@@ -123,6 +125,12 @@ _INSERT_FIELDS = {
     )
     for model in (Run, NodeRun, RunEvent)
 }
+
+
+def _inserts(model: type[Any], objs: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Multi-row INSERTs of these unsaved instances, each within both databases' bound."""
+    rows = min(_ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMS // len(_INSERT_FIELDS[model]))
+    return [_insert(model, objs[start : start + rows]) for start in range(0, len(objs), rows)]
 
 
 def _insert(model: type[Any], objs: list[Any]) -> tuple[str, list[Any]]:
@@ -145,29 +153,43 @@ def _insert(model: type[Any], objs: list[Any]) -> tuple[str, list[Any]]:
     return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES {rows}", params
 
 
-def insert_new_run(run: Run, node_runs: list[NodeRun], events: list[RunEvent]) -> None:
-    """A new run with its node runs and first events, in one statement on PostgreSQL.
+def _statements(parts: list[tuple[str, list[Any]]]) -> Iterable[tuple[str, list[Any]]]:
+    """INSERTs joined as data-modifying CTEs into as few PostgreSQL statements as bind them."""
+    group: list[tuple[str, list[Any]]] = []
+    for part in parts:
+        if group and sum(len(values) for _, values in group) + len(part[1]) > _MAX_PARAMS:
+            yield _joined(group)
+            group = []
+        group.append(part)
+    if group:
+        yield _joined(group)
 
-    The rows go in as they are: the caller has set the run's state, counters
-    and ``next_seq``, and each node run's state. On PostgreSQL the INSERTs are
-    one statement (data-modifying CTEs; the foreign keys are checked at the
-    commit) unless a very wide workflow has more values than one statement
-    binds; SQLite, which has no INSERT in WITH, runs them one by one.
-    """
-    parts = [_insert(Run, [run])]
-    parts += [_insert(NodeRun, chunk) for chunk in _chunks(node_runs)]
-    parts += [_insert(RunEvent, chunk) for chunk in _chunks(events)]
+
+def _joined(parts: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
+    *first, (last, _) = parts
+    ctes = ", ".join(f"i{n} AS ({sql})" for n, (sql, _) in enumerate(first))
     params = [value for _, values in parts for value in values]
+    return (f"WITH {ctes} {last}" if ctes else last), params
+
+
+def insert_new_runs(runs: list[Run], node_runs: list[NodeRun], events: list[RunEvent]) -> None:
+    """New runs with their node runs and first events, in one statement on PostgreSQL.
+
+    The rows go in as they are: the caller has set each run's state, counters
+    and ``next_seq``, and each node run's state. On PostgreSQL the INSERTs are
+    data-modifying CTEs of one statement (the foreign keys are checked at the
+    commit), or of a few when a batch of runs, or a very wide workflow, has
+    more values than one statement binds; SQLite, which has no INSERT in WITH,
+    runs them one by one.
+    """
+    parts = _inserts(Run, runs) + _inserts(NodeRun, node_runs) + _inserts(RunEvent, events)
+    postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(params) <= _MAX_PARAMS:
-            *first, (last, _) = parts
-            ctes = ", ".join(f"i{n} AS ({sql})" for n, (sql, _) in enumerate(first))
-            cursor.execute(f"WITH {ctes} {last}" if ctes else last, params)
-        else:
-            for sql, values in parts:
-                cursor.execute(sql, values)
-    run._state.adding = False
-    run._state.db = connection.alias
+        for sql, values in _statements(parts) if postgresql else parts:
+            cursor.execute(sql, values)
+    for run in runs:
+        run._state.adding = False
+        run._state.db = connection.alias
 
 
 def admission_counts(workspace_id: Any) -> tuple[int, int]:

@@ -1,6 +1,6 @@
 """Child runs: an agent's workflow tool, a `workflow` or a `map` node runs another workflow.
 
-The child is an ordinary run (``start.create_run``): its inputs are checked
+The child is an ordinary run (``start.start_runs``): its inputs are checked
 against the workflow's declared inputs, it waits for the workspace's cap of
 running runs, it is refused over the budget, and it is cancelled with its
 parent (``stopping.cancel_run``). It records the run, node and agent step
@@ -25,7 +25,7 @@ from server.core.errors import ApiError, CodedError, Conflict
 from server.runs import pinned
 from server.runs.models import TERMINAL_RUN_STATES, Run, RunState, Trigger
 from server.runs.services.execution import Claim
-from server.runs.services.start import create_run
+from server.runs.services.start import RunRequest, start_runs
 from server.runs.services.stopping import cancel_run
 from server.workflows.models import Workflow, WorkflowVersion
 
@@ -100,6 +100,19 @@ def start_child(claim: Claim, step: int, workflow_id: str, inputs: Mapping[str, 
     return child.pk
 
 
+@dataclass(frozen=True)
+class Child:
+    """A child run to start: its step, its inputs, and the child it resumes (SPEC §3).
+
+    ``resumed_from``: the child of the same step in the run the parent
+    resumes, whose nodes the new child keeps where their hashes match.
+    """
+
+    step: int
+    inputs: Mapping[str, Any]
+    resumed_from: Run | None = None
+
+
 def start(
     claim: Claim,
     target: Target,
@@ -108,27 +121,41 @@ def start(
     *,
     resumed_from: Run | None = None,
 ) -> Run:
-    """A new child run of this node's ``step`` (the one already started if another was first).
+    """A new child run of this node's ``step`` (the one already started if another was first)."""
+    (child,) = start_many(claim, target, [Child(step, inputs, resumed_from)])
+    return child
 
-    ``resumed_from``: the child of the same step in the run the parent resumes,
-    whose nodes the new child keeps where their hashes match (SPEC §3).
+
+def start_many(claim: Claim, target: Target, children: list[Child]) -> list[Run]:
+    """New child runs of these steps of this node, together (``start.start_runs``).
+
+    One transaction, one admission decision, one INSERT, one publish of their
+    tasks. If another worker holding the node a moment ago started them first,
+    those are returned; a batch only partly started so is an error.
     """
-    link = {"parent_run_id": claim.run_id, "parent_node": claim.node_id, "parent_step": step}
+    link = {"parent_run_id": claim.run_id, "parent_node": claim.node_id}
+    requests = [
+        RunRequest(child.inputs, child.resumed_from, {**link, "parent_step": child.step})
+        for child in children
+    ]
     try:
-        return create_run(
+        new = start_runs(
             workflow=target.workflow,
             user=target.user,
-            inputs=inputs,
+            requests=requests,
             version_number=target.version,
             trigger=Trigger.WORKFLOW,
-            resumed_from=resumed_from,
-            parent=link,
         )
     except ApiError as exc:
         raise ChildRunError(exc.code, exc.message) from None
     except IntegrityError:
-        # Another worker holding the node a moment ago started it first.
-        return Run.objects.get(**link)
+        steps = [child.step for child in children]
+        existing = Run.objects.filter(**link, parent_step__in=steps)
+        started = {run.parent_step: run for run in existing}
+        if len(started) < len(steps):
+            raise
+        return [started[step] for step in steps]
+    return [each.run for each in new]
 
 
 def _started(claim: Claim, step: int) -> uuid.UUID | None:

@@ -34,7 +34,7 @@ from server.runs.journal import RunJournal
 from server.runs.models import TERMINAL_RUN_STATES, NodeRun, NodeState, Run, RunEvent, RunState
 from server.runs.outputs import StoredOutput, store_output
 from server.runs.services.approvals import waiting_claim
-from server.runs.services.child_runs import ChildRunError, Target, child_target, start
+from server.runs.services.child_runs import Child, ChildRunError, Target, child_target, start_many
 from server.runs.services.execution import Claim, NodeError, NodeResult, fail_node, succeed_node
 from server.runs.services.start import transition
 from server.runs.services.stopping import cancel_run
@@ -239,7 +239,7 @@ class _Step:
             .first()
         )
         if latest is None:
-            self._start(1, base)
+            self._start([(1, base)])
             return None
         if not latest["reported_to_parent"]:
             return None
@@ -271,7 +271,7 @@ class _Step:
                 "(max_iterations); the last output is the node's.",
             )
             return _End(output=result.output)
-        self._start(iteration + 1, iteration_inputs(base, result.output, self._inputs()))
+        self._start([(iteration + 1, iteration_inputs(base, result.output, self._inputs()))])
         return None
 
     # A map node: one child per item, at most max_parallel at once.
@@ -319,9 +319,12 @@ class _Step:
 
     def _start_items(self, start: int, items: Iterable[Any]) -> None:
         declared = self._inputs()
-        for offset, item in enumerate(items):
-            index = start + offset
-            self._start(index, item_inputs(item, index, declared))
+        self._start(
+            [
+                (start + offset, item_inputs(item, start + offset, declared))
+                for offset, item in enumerate(items)
+            ]
+        )
 
     # Children.
 
@@ -334,21 +337,20 @@ class _Step:
     def _inputs(self) -> frozenset[str]:
         return self._child().declared
 
-    def _start(self, step: int, inputs: dict[str, Any]) -> None:
-        child = start(
-            self.claim,
-            self._child(),
-            step,
-            inputs,
-            resumed_from=self._earlier_child(step, inputs),
-        )
-        self.journal.emit(
-            "node.child",
-            self.node_id,
-            child_run_id=str(child.pk),
-            **{self._step_key: step},
-            state=child.state,
-        )
+    def _start(self, steps: list[tuple[int, dict[str, Any]]]) -> None:
+        """Children of these (step, inputs), started together: one INSERT, one publish."""
+        children = [
+            Child(step, inputs, self._earlier_child(step, inputs)) for step, inputs in steps
+        ]
+        started = start_many(self.claim, self._child(), children)
+        for child, run in zip(children, started, strict=True):
+            self.journal.emit(
+                "node.child",
+                self.node_id,
+                child_run_id=str(run.pk),
+                **{self._step_key: child.step},
+                state=run.state,
+            )
 
     def _earlier_child(self, step: int, inputs: dict[str, Any]) -> Run | None:
         """The same step's child in the run this one resumes, if it had the same inputs.

@@ -50,15 +50,22 @@ from workers.engine.run_inputs import resolve_run_inputs
 
 
 def _after_commit(journal: RunJournal) -> None:
-    if journal.stop_signal:
-        signal_run_stopped(str(journal.run.pk))
-    if journal.tasks:
-        send_node_tasks(journal.tasks)
-    publish_run_events(journal.run, journal.events)
-    if journal.freed_slot:
-        start_queued_runs(journal.run.workspace_id)
-    if journal.stop_signal:
-        stop_child_runs(journal.run.pk)
+    _after_commit_all([journal])
+
+
+def _after_commit_all(journals: list[RunJournal]) -> None:
+    """The effects of transitions committed together: their tasks are one pipelined publish."""
+    for journal in journals:
+        if journal.stop_signal:
+            signal_run_stopped(str(journal.run.pk))
+    send_node_tasks([task for journal in journals for task in journal.tasks])
+    for journal in journals:
+        publish_run_events(journal.run, journal.events)
+    for workspace_id in dict.fromkeys(j.run.workspace_id for j in journals if j.freed_slot):
+        start_queued_runs(workspace_id)
+    for journal in journals:
+        if journal.stop_signal:
+            stop_child_runs(journal.run.pk)
 
 
 def stop_child_runs(run_id: Any) -> None:
@@ -91,6 +98,18 @@ class NewRun:
     node_counts: dict[str, int] | None
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """One run of a batch of one workflow's: its inputs, and what it resumes or is a child of.
+
+    ``parent``: a child run's ``parent_run``, ``parent_node`` and ``parent_step``.
+    """
+
+    inputs: Mapping[str, Any]
+    resumed_from: Run | None = None
+    parent: Mapping[str, Any] | None = None
+
+
 def create_run(
     *,
     workflow: Workflow,
@@ -101,10 +120,7 @@ def create_run(
     resumed_from: Run | None = None,
     parent: Mapping[str, Any] | None = None,
 ) -> Run:
-    """A new run pinned to a version; it starts at once if the workspace has room.
-
-    ``parent``: a child run's ``parent_run``, ``parent_node`` and ``parent_step``.
-    """
+    """A new run pinned to a version; it starts at once if the workspace has room."""
     return start_run(
         workflow=workflow,
         user=user,
@@ -126,13 +142,97 @@ def start_run(
     resumed_from: Run | None = None,
     parent: Mapping[str, Any] | None = None,
 ) -> NewRun:
-    """``create_run``, with the node counts an answer about the new run shows.
+    """``create_run``, with the node counts an answer about the new run shows."""
+    (new,) = start_runs(
+        workflow=workflow,
+        user=user,
+        requests=[RunRequest(inputs, resumed_from, parent)],
+        version_number=version_number,
+        trigger=trigger,
+    )
+    return new
 
-    The hot path of every start (the API, webhooks, schedules): the version
-    comes from the process's cache, and the run, its node runs and its first
-    events are one INSERT, written in their final state when the run starts at
-    once (``_start_new``), so the admission lock is held for three statements.
+
+def start_runs(
+    *,
+    workflow: Workflow,
+    user: Any,
+    requests: list[RunRequest],
+    version_number: int | None = None,
+    trigger: str = Trigger.MANUAL,
+) -> list[NewRun]:
+    """New runs of one version in one transaction; each starts at once while the workspace has room.
+
+    The hot path of every start (the API, webhooks, schedules, a map's
+    children): the version comes from the process's cache and is checked once
+    for the batch; the runs, their node runs and their first events are one
+    INSERT (a few for a wide batch), written in their final state for the runs
+    that start at once (``_start_new``), so the admission lock is held for
+    three statements. One admission decision for the batch: the first runs
+    that fit under the cap start, the rest are written ``queued``, a
+    microsecond apart so that they start in order. Their tasks are published
+    together after the commit, in one pipelined round trip.
     """
+    version = _checked_version(workflow, version_number)
+    graph = pinned.graph_for_version(version.pk)
+    resolved = [_resolved_inputs(graph, request.inputs) for request in requests]
+    workspace_id = workflow.workspace_id
+    startable = _startable_new(graph)
+    with transaction.atomic():
+        room, limit = _room(workspace_id)
+        now = timezone.now()
+        journals: list[RunJournal] = []
+        node_runs: list[dict[str, NodeRun]] = []
+        for index, request in enumerate(requests):
+            run = Run(
+                workspace_id=workspace_id,
+                workflow=workflow,
+                version=version,
+                inputs=resolved[index],
+                trigger=trigger,
+                triggered_by=user if getattr(user, "is_authenticated", False) else None,
+                resumed_from=request.resumed_from,
+                **(request.parent or {}),
+                max_concurrency=graph.settings.max_concurrency,
+                unfinished_nodes=len(graph.nodes),
+                created_at=now + timedelta(microseconds=index),
+            )
+            # The new row is invisible to every other transaction until this
+            # one commits, so it needs no lock: journal it directly.
+            journal = RunJournal(run=run, after_commit=_after_commit, now=now)
+            journal.emit("run.queued", trigger=trigger, version=version.number)
+            nodes = _node_runs(run, graph)
+            if index < room and startable:
+                _start_new(journal, graph, nodes)
+            journals.append(journal)
+            node_runs.append(nodes)
+        # The first runs, admitted, whose start cannot be written with their
+        # INSERT (a root waits for a person): started by UPDATEs after it.
+        general = 0 if startable else min(room, len(journals))
+        statements.insert_new_runs(
+            [journal.run for journal in journals],
+            [node_run for nodes in node_runs for node_run in nodes.values()],
+            [event for journal in journals[general:] for event in journal.events],
+        )
+        for journal in journals[:general]:
+            _start(journal, graph)
+            journal.write()
+        _on_commit(journals, version.pk)
+
+    def admit() -> None:
+        start_queued_runs(workspace_id, limit=limit)
+
+    # After the caller's commit too, if it created the runs in its own
+    # transaction: a holder of the lock only sees committed runs.
+    transaction.on_commit(admit, robust=True)
+    return [
+        _answer(journal.run, nodes, counts_known=index >= general)
+        for index, (journal, nodes) in enumerate(zip(journals, node_runs, strict=True))
+    ]
+
+
+def _checked_version(workflow: Workflow, version_number: int | None) -> WorkflowVersion:
+    """The version new runs are pinned to, refused if it does not exist or has errors."""
     number = version_number if version_number is not None else workflow.version
     try:
         version = _pinned_version(workflow.pk, number)
@@ -149,74 +249,76 @@ def start_run(
             f"{errors[0]['message']}",
             problems=problems,
         )
-    graph = pinned.graph_for_version(version.pk)
-    resolved_inputs, input_errors = resolve_run_inputs(graph.inputs, inputs)
-    if input_errors:
-        raise ApiError("invalid_inputs", input_errors[0], errors=input_errors)
-    workspace_id = workflow.workspace_id
-    with transaction.atomic():
-        admitted, limit, budget = _admission(workspace_id)
-        refusal = over_budget(workspace_id, month_of(timezone.now()), budget=budget)
-        if refusal is not None:
-            raise ApiError(
-                "budget_exceeded",
-                f"New runs are refused: {refusal}.",
-                status_code=status.HTTP_402_PAYMENT_REQUIRED,
-            )
-        # Uncontended, the run starts in the transaction that creates it; it
-        # waits behind older queued runs, which the admission pass starts in order.
-        if admitted:
-            running, queued = statements.admission_counts(workspace_id)
-            admitted = running < limit and queued == 0
-        now = timezone.now()
-        run = Run(
-            workspace_id=workspace_id,
-            workflow=workflow,
-            version=version,
-            inputs=resolved_inputs,
-            trigger=trigger,
-            triggered_by=user if getattr(user, "is_authenticated", False) else None,
-            resumed_from=resumed_from,
-            **(parent or {}),
-            max_concurrency=graph.settings.max_concurrency,
-            unfinished_nodes=len(graph.nodes),
-            created_at=now,
-        )
-        node_runs = {
-            node_id: NodeRun(
-                run=run,
-                node_id=node_id,
-                node_type=node.type,
-                unresolved_edges=len(graph.in_edges(node_id)),
-            )
-            for node_id, node in graph.nodes.items()
-        }
-        # The new row is invisible to every other transaction until this one
-        # commits, so it needs no lock: journal it directly.
-        journal = RunJournal(run=run, after_commit=_after_commit, now=now)
-        journal.emit("run.queued", trigger=trigger, version=version.number)
-        # Before the journal's effects, which publish the first tasks: they need these.
-        constants = pinned.RunConstants(
-            workspace_id, version.pk, json.loads(json.dumps(run.inputs)), run.resumed_from_id
-        )
-        transaction.on_commit(lambda: pinned.remember_run_constants(run.pk, constants))
-        counts_known = not admitted or _startable_new(graph)
-        if counts_known:
-            if admitted:
-                _start_new(journal, graph, node_runs)
-            statements.insert_new_run(run, list(node_runs.values()), journal.events)
-            journal.on_commit()
-        else:
-            statements.insert_new_run(run, list(node_runs.values()), [])
-            _start(journal, graph)
-            journal.flush()
+    return version
 
-    def admit() -> None:
-        start_queued_runs(workspace_id, limit=limit)
 
-    # After the caller's commit too, if it created the run in its own
-    # transaction: a holder of the lock only sees committed runs.
-    transaction.on_commit(admit, robust=True)
+def _resolved_inputs(graph: Graph, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    resolved, errors = resolve_run_inputs(graph.inputs, inputs)
+    if errors:
+        raise ApiError("invalid_inputs", errors[0], errors=errors)
+    return resolved
+
+
+def _room(workspace_id: uuid.UUID) -> tuple[int, int]:
+    """How many new runs start at once, and the workspace's cap; refused over the budget."""
+    admitted, limit, budget = _admission(workspace_id)
+    refusal = over_budget(workspace_id, month_of(timezone.now()), budget=budget)
+    if refusal is not None:
+        raise ApiError(
+            "budget_exceeded",
+            f"New runs are refused: {refusal}.",
+            status_code=status.HTTP_402_PAYMENT_REQUIRED,
+        )
+    if not admitted:
+        return 0, limit
+    # Uncontended, new runs start in the transaction that creates them; they
+    # wait behind older queued runs, which the admission pass starts in order.
+    running, queued = statements.admission_counts(workspace_id)
+    return (max(limit - running, 0) if queued == 0 else 0), limit
+
+
+def _node_runs(run: Run, graph: Graph) -> dict[str, NodeRun]:
+    return {
+        node_id: NodeRun(
+            run=run,
+            node_id=node_id,
+            node_type=node.type,
+            unresolved_edges=len(graph.in_edges(node_id)),
+        )
+        for node_id, node in graph.nodes.items()
+    }
+
+
+def _on_commit(journals: list[RunJournal], version_id: Any) -> None:
+    """The new runs' effects after the commit, all together."""
+    constants = [
+        (
+            journal.run.pk,
+            pinned.RunConstants(
+                journal.run.workspace_id,
+                version_id,
+                json.loads(json.dumps(journal.run.inputs)),
+                journal.run.resumed_from_id,
+            ),
+        )
+        for journal in journals
+    ]
+
+    # Before the effects, which publish the first tasks: they need these.
+    def remember() -> None:
+        for run_id, run_constants in constants:
+            pinned.remember_run_constants(run_id, run_constants)
+
+    # A closure, not a lambda or partial: Django names a robust callback that
+    # raised by its __qualname__.
+    def effects() -> None:
+        _after_commit_all(journals)
+
+    transaction.on_commit(remember)
+    transaction.on_commit(effects, robust=True)
+
+
+def _answer(run: Run, node_runs: dict[str, NodeRun], *, counts_known: bool) -> NewRun:
     if run.state == RunState.QUEUED and not connection.in_atomic_block:
         run.refresh_from_db()
         counts_known = counts_known and run.state == RunState.QUEUED
