@@ -6,7 +6,7 @@ import pytest
 
 from server.workflow_templates.models import Template
 from server.workflows.models import Workflow
-from tests.hostile.conftest import row_counts
+from tests.hostile.conftest import SLOW_PLACEHOLDER, row_counts
 from tests.support.documents import chain, document, edge, node
 
 pytestmark = pytest.mark.django_db
@@ -31,8 +31,7 @@ def test_a_preview_of_60_huge_ranges_fails_fast(api):
 
 
 def test_a_preview_of_60_slow_placeholders_ends_within_the_request_budget(api):
-    slow = "{{ $count($map([1..10000], function($v){ $v })) }} "
-    response, elapsed = _preview(api, slow * 60)
+    response, elapsed = _preview(api, SLOW_PLACEHOLDER * 60)
     assert response.status_code == 400
     assert response.json()["reason"] == "expression_budget_exceeded"
     assert elapsed < 3.0 + SLACK_S

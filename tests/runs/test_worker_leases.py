@@ -44,8 +44,9 @@ WORKER_ENV = {
 # Seconds of CPU: several heartbeat timeouts, well within a node run's budget.
 SLOW = "$sum([1..900000])"
 SLOW_VALUE = 900000 * 900001 // 2
-# Far more than a node run's budget.
-ENDLESS = "$sum([1..999999].($ % 7))"
+# Far more than a node run's budget, on any machine (one inner sum alone takes
+# seconds on a fast one).
+ENDLESS = "$sum([1..20].($sum([1..999999].($ % 7))))"
 
 
 @pytest.fixture(autouse=True)
