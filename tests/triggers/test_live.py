@@ -4,12 +4,12 @@ import json
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from server.runs.models import Run, RunEvent, Trigger
-from server.triggers.models import ScheduleFiring
+from server.triggers.models import Schedule, ScheduleFiring
 from tests.support.documents import document, edge, node
 from tests.support.processes import FAST_RECOVERY, start_worker
 from tests.triggers.signing import signed_headers
@@ -55,24 +55,24 @@ def test_every_minute_schedule_fires_once_per_slot_under_two_beats(api, worker, 
     )
     assert created.status_code == 201, created.content
     first_slot = datetime.fromisoformat(created.json()["next_fire_at"])
-    deadline = time.monotonic() + 130
-    while time.monotonic() < deadline and ScheduleFiring.objects.count() < 2:
+    # One slot (at most a minute away) shows what two would: both beats send
+    # the firing job every second, and the slot is fired once.
+    deadline = time.monotonic() + 70
+    while time.monotonic() < deadline and not ScheduleFiring.objects.exists():
         time.sleep(0.2)
-    time.sleep(2)  # any duplicate would have come by now
-    firings = list(ScheduleFiring.objects.order_by("slot"))
-    assert len(firings) >= 2, "the schedule did not fire twice within 130 s"
-    assert firings[0].slot == first_slot
-    assert len({f.slot for f in firings}) == len(firings)
-    runs = list(Run.objects.filter(workflow_id=workflow))
-    assert len(runs) == len(firings)
-    assert all(r.trigger == Trigger.SCHEDULE and r.inputs == {"n": 5} for r in runs)
-    delays = []
-    for firing in firings:
-        started = RunEvent.objects.filter(run_id=firing.run_id, type="run.started").first()
-        assert started is not None
-        delays.append((started.ts - firing.slot).total_seconds())
-    print(f"schedule fire delay (slot -> run.started): {[round(d, 3) for d in delays]} s")
-    assert max(delays) < 5
+    time.sleep(3)  # any duplicate would have come by now
+    firings = list(ScheduleFiring.objects.all())
+    assert [f.slot for f in firings] == [first_slot], "the slot fired not once within 70 s"
+    schedule = Schedule.objects.get(pk=created.json()["id"])
+    assert schedule.next_fire_at == first_slot + timedelta(minutes=1)
+    (run,) = Run.objects.filter(workflow_id=workflow)
+    assert run.pk == firings[0].run_id
+    assert run.trigger == Trigger.SCHEDULE
+    assert run.inputs == {"n": 5}
+    started = RunEvent.objects.get(run_id=run.pk, type="run.started")
+    delay = (started.ts - first_slot).total_seconds()
+    print(f"schedule fire delay (slot -> run.started): {delay:.3f} s")
+    assert delay < 5
 
 
 def test_respond_output_waits_for_the_run_and_answers_its_output(api, worker, asgi):
