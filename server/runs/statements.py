@@ -205,6 +205,22 @@ def admission_counts(workspace_id: Any) -> tuple[int, int]:
     return int(running), int(queued)
 
 
+def try_advance_lock(run_id: Any, node_id: str) -> bool:
+    """Whether this transaction took the lock of advancing this waiting node.
+
+    The lock is only ever tried, never waited for (``flow_nodes.advance``).
+    SQLite's transactions (``IMMEDIATE``) already run one at a time: always taken.
+    """
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"agentloom:advance:{run_id}:{node_id}"],
+        )
+        return bool(cursor.fetchone()[0])
+
+
 def queued_run_exists(workspace_id: Any) -> bool:
     """Whether a run of the workspace waits to start (one index probe)."""
     with connection.cursor() as cursor:

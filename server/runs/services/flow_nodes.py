@@ -3,8 +3,9 @@
 A ready node of these types waits (``waiting``: no worker, no slot). Once
 that is committed its ``node.waiting`` event reaches ``on_run_events`` (a
 receiver of ``run_events_committed``), which calls ``advance``; so does the
-end of each of its child runs. ``advance`` holds the parent run's lock and
-works only from rows: what the node stored when it began (the evaluated
+end of each of its child runs (ends arriving together are grouped into one
+call: see ``advance``). ``advance`` holds the parent run's lock and works
+only from rows: what the node stored when it began (the evaluated
 inputs, or the list of items, in ``NodeRun.input``) and its child runs
 (``Run.parent_run``/``parent_node``/``parent_step``, unique). It starts what
 is missing (the first child; the next iteration; more items while fewer than
@@ -25,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 
 from server.core.errors import Conflict
@@ -103,7 +105,19 @@ def advance(run_id: Any, node_id: str) -> None:
     Nothing if the node no longer waits. The ends reported are those of every
     child not reported yet (``Run.reported_to_parent``), so children ending
     together are counted by whichever call comes first, in one transaction.
+
+    Ends are grouped: a call that finds another one advancing the node (its
+    advisory lock, only ever tried) leaves its child's end to that one instead
+    of queueing on the parent run's lock. The end was committed before the
+    try, so the holder, which looks again after its own commit, sees it; hence
+    called outside any transaction (after a commit, or by the reaper).
     """
+    while _advance_once(run_id, node_id):
+        pass
+
+
+def _advance_once(run_id: Any, node_id: str) -> bool:
+    """One advance; whether children ended meanwhile that are not reported yet."""
     node = (
         NodeRun.objects.filter(
             run_id=run_id,
@@ -115,19 +129,24 @@ def advance(run_id: Any, node_id: str) -> None:
         .first()
     )
     if node is None:
-        return
+        return False
     claim = waiting_claim(node)
-    with transition(run_id) as journal:
-        if journal.run.state != RunState.RUNNING:
-            return
-        held = NodeRun.objects.filter(pk=node.pk, state=NodeState.WAITING, attempt=node.attempt)
-        if not held.exists():
-            return
-        step = _Step(journal, pinned.graph_for_version(claim.version_id), claim, node.pk)
-        step.report_ends()
-        end = step.run()
+    with transaction.atomic():
+        if not statements.try_advance_lock(run_id, node_id):
+            return False
+        with transition(run_id) as journal:
+            if journal.run.state != RunState.RUNNING:
+                return False
+            held = NodeRun.objects.filter(pk=node.pk, state=NodeState.WAITING, attempt=node.attempt)
+            if not held.exists():
+                return False
+            step = _Step(journal, pinned.graph_for_version(claim.version_id), claim, node.pk)
+            step.report_ends()
+            end = step.run()
     if end is not None:
         _settle(claim, node.pk, end)
+        return False
+    return step.children.filter(state__in=TERMINAL_RUN_STATES, reported_to_parent=False).exists()
 
 
 class _Step:
