@@ -1,6 +1,6 @@
 """Static checks of the chart's operations: KEDA scalers, beat, ingress, NetworkPolicy, metrics.
 
-Like test_deploy_files.py, these read the templates with their actions
+Like test_helm_chart.py, these read the templates with their actions
 removed (no helm binary here): they prove the manifests' shape, the values
 they read and that names agree with the code (the Redis lists, the settings,
 the metrics port), not what `helm template` renders for every set of values.
@@ -12,14 +12,8 @@ import re
 from typing import Any
 
 from server import queues
-from tests.deploy.test_deploy_files import (
-    ENTRYPOINT,
-    TEMPLATES,
-    deployments,
-    manifests,
-    stripped_documents,
-    values,
-)
+from tests.deploy.chart import deployments, manifests, stripped_documents, values
+from tests.deploy.files import ENTRYPOINT, TEMPLATES
 
 
 def kinds(kind: str) -> list[dict[str, Any]]:
