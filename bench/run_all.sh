@@ -21,12 +21,22 @@ if $quick; then
   egress_args=(--requests 200)
   fairness_args=(--runs 3 --width 200 --b-runs 5)
   chaos_args=(--runs 10 --kills 20 --max-seconds 300)
+  retention_args=(--runs 1000)
+  metrics_args=(--runs 1000 --scrapes 50)
+  approval_args=(--window 10)
+  map_args=(--items 200)
+  prefect_args=(--rounds 1)
 else
   throttle_s=150
   credential_args=()
   egress_args=()
   fairness_args=()
   chaos_args=()
+  retention_args=()
+  metrics_args=()
+  approval_args=()
+  map_args=()
+  prefect_args=()
 fi
 
 echo "== foundation: validation and PUT"
@@ -35,6 +45,8 @@ $PY -m bench.api_put_bench
 echo "== engine: per-hop, fan-out vs chord, makespan, runs/s"
 $PY -m bench.engine_bench
 $PY -m bench.chord_bench
+$PY -m bench.prefect_bench "${prefect_args[@]}"
+$PY -m bench.start_bench
 $PY -m bench.fanout_cpu
 echo "== live events: fan-out latency, time to first event"
 $PY -m bench.live_bench
@@ -48,5 +60,15 @@ $PY -m bench.warmup_bench
 echo "== credentials and egress: per-call costs"
 $PY -m bench.credential_bench "${credential_args[@]}"
 $PY -m bench.egress_bench "${egress_args[@]}"
-echo "== triggers: webhook → 202 under 50 concurrent senders"
+$PY -m bench.spend_bench
+echo "== tools: a durable tool step over the bare request"
+$PY -m bench.tool_bench
+echo "== teams and operations: retention, /metrics scrape"
+$PY -m bench.retention_bench "${retention_args[@]}"
+$PY -m bench.metrics_bench "${metrics_args[@]}"
+echo "== triggers: webhook → 202 under 50 concurrent senders, schedule fire delay"
 $PY -m bench.webhook_bench
+$PY -m bench.trigger_bench
+echo "== control flow: approvals at rest, a map over 1,000 items beside a chord"
+$PY -m bench.approval_bench "${approval_args[@]}"
+$PY -m bench.map_bench "${map_args[@]}"
