@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from server.accounts.models import Membership, Role, Workspace
 from server.accounts.services import create_token
+from tests.support.http_servers import TrapServer
 from tests.support.loopback_only import install_loopback_only, loopback_only  # noqa: F401
 from tests.support.processes import FAST_RECOVERY, start_asgi, start_worker
 
@@ -112,3 +113,11 @@ def fast_recovery(settings):
 @pytest.fixture
 def token(owner) -> str:
     return create_token(user=owner[0], name="socket")[1]
+
+
+@pytest.fixture
+def trap():
+    """A loopback server the guard must refuse: failed if any request reached it."""
+    with TrapServer() as server:
+        yield server
+    assert server.requests == [], f"the trap was reached: {server.requests}"

@@ -81,9 +81,11 @@ def test_openai_compatible_serves_any_name_through_the_guard(team, add, settings
 
 @pytest.mark.parametrize(
     "api_base",
-    ["http://127.0.0.1:8912/v1", "http://169.254.169.254/v1", "http://[::ffff:10.0.0.1]/v1"],
+    # A loopback port not allowed (the trap's), the metadata address, a mapped private address.
+    ["http://127.0.0.1:{trap}/v1", "http://169.254.169.254/v1", "http://[::ffff:10.0.0.1]/v1"],
 )
-def test_a_refused_api_base_fails_before_any_call(team, add, api_base):
+def test_a_refused_api_base_fails_before_any_call(team, add, api_base, trap):
+    api_base = api_base.format(trap=trap.port)
     local = add("internal", provider="openai_compatible", api_base=api_base)
     with pytest.raises(ModelCallError) as failed:
         model_access(team["workspace"].pk, "my-llama", str(local.pk))

@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 
-from tests.support.http_servers import RouteServer, TrapServer
+from tests.support.http_servers import RouteServer
 
 # What the resolver stub answers: names the tests use, and nothing else.
 STUB_ANSWERS = {
@@ -45,13 +45,6 @@ def routes():
 def other_routes():
     with RouteServer() as server:
         yield server
-
-
-@pytest.fixture
-def trap():
-    with TrapServer() as server:
-        yield server
-    assert server.requests == [], f"the trap was reached: {server.requests}"
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from server.runs.services import start, stopping
 from server.workflows import services as workflow_services
 from server.workflows.models import Workflow
 from tests.support.documents import agent, document, edge, node
+from tests.support.services import holding_advisory_lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -144,21 +145,10 @@ def test_one_workspace_admitting_does_not_hold_up_another():
     busy = workflow_in("busy", cap=10)
     other = workflow_in("other", cap=10)
     # Another connection holds the busy workspace's admission lock, as a long pass would.
-    holder = connections.create_connection("default")
-    try:
-        with holder.cursor() as cursor:
-            cursor.execute("BEGIN")
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                [f"agentloom:run-admission:{busy.workspace_id}"],
-            )
+    with holding_advisory_lock(f"agentloom:run-admission:{busy.workspace_id}"):
         assert create(other).state == "running"
         waiting = create(busy)
         assert waiting.state == "queued"
-        with holder.cursor() as cursor:
-            cursor.execute("COMMIT")
-    finally:
-        holder.close()
     # The holder's look after its commit (here, the next start) starts it.
     assert create(busy).state == "running"
     waiting.refresh_from_db()

@@ -6,18 +6,16 @@ out, or is collected as `{error}`, as `on_item_error` says.
 """
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from django.db import connections
 
 from server.accounts.models import Workspace
 from server.runs.models import NodeRun, Run
 from server.runs.publisher import run_events_committed
 from server.runs.services import flow_nodes
-from tests.support.documents import document, edge, node
+from tests.support.documents import document, edge, node, slow_agent
 from tests.support.runs import assert_log_is_sound, events_of, nodes_of, wait_for_run
+from tests.support.services import holding_advisory_lock
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -184,19 +182,7 @@ def test_a_list_over_the_limit_fails_the_node_with_a_clear_error(api, worker):
 
 
 def test_cancelling_the_parent_cancels_every_child_within_two_seconds(api, worker):
-    slow = save(
-        api,
-        document(
-            [
-                node("input", "input"),
-                node("wait", "researcher", model="mock/slow", mock_latency_ms=30_000),
-                node("output", "output"),
-            ],
-            [edge("input", "wait"), edge("wait", "output")],
-            name="Slow",
-            inputs={"item": {"type": "number"}},
-        ),
-    )
+    slow = save(api, slow_agent(30_000, name="Slow", inputs={"item": {"type": "number"}}))
     run_id = run(api, save(api, mapping(slow, items="[1..30]", max_parallel=10)))
     deadline = time.monotonic() + 20
     while Run.objects.filter(parent_run_id=run_id, state="running").count() < 10:
@@ -211,39 +197,14 @@ def test_cancelling_the_parent_cancels_every_child_within_two_seconds(api, worke
     assert {c.state for c in children_of(run_id)} == {"cancelled"}
 
 
-@contextmanager
-def advancing(run_id: str, node_id: str) -> Iterator[None]:
+def advancing(run_id: str, node_id: str):
     """Another connection holds the node's advance lock, as a call advancing it would."""
-    holder = connections.create_connection("default")
-    try:
-        with holder.cursor() as cursor:
-            cursor.execute("BEGIN")
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                [f"agentloom:advance:{run_id}:{node_id}"],
-            )
-        yield
-        with holder.cursor() as cursor:
-            cursor.execute("COMMIT")
-    finally:
-        holder.close()
+    return holding_advisory_lock(f"agentloom:advance:{run_id}:{node_id}")
 
 
 def test_ends_found_while_another_call_advances_are_left_to_it(api, worker):
     """Grouped ends: a call finding the node advanced returns; the holder looks again for all."""
-    slow = save(
-        api,
-        document(
-            [
-                node("input", "input"),
-                node("wait", "researcher", model="mock/slow", mock_latency_ms=1500),
-                node("output", "output"),
-            ],
-            [edge("input", "wait"), edge("wait", "output")],
-            name="Slow item",
-            inputs={"item": {"type": "number"}},
-        ),
-    )
+    slow = save(api, slow_agent(1500, name="Slow item", inputs={"item": {"type": "number"}}))
     root_map = document(
         [
             node("fan", "map", workflow=slow, items="[1..6]", max_parallel=6),

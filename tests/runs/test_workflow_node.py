@@ -14,7 +14,7 @@ from server.runs.models import NodeRun, Run
 from server.runs.publisher import run_events_committed
 from server.runs.services import flow_nodes
 from server.runs.services.resume import resume_run
-from tests.support.documents import document, edge, node
+from tests.support.documents import document, edge, node, slow_agent
 from tests.support.runs import assert_log_is_sound, events_of, nodes_of, wait_for_run
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -140,18 +140,7 @@ def test_a_failed_child_fails_the_node_with_its_error(api, worker):
 
 
 def test_cancelling_the_parent_cancels_its_children_within_two_seconds(api, worker):
-    slow = save(
-        api,
-        document(
-            [
-                node("input", "input"),
-                node("wait", "researcher", model="mock/slow", mock_latency_ms=30_000),
-                node("output", "output"),
-            ],
-            [edge("input", "wait"), edge("wait", "output")],
-            name="Slow",
-        ),
-    )
+    slow = save(api, slow_agent(30_000, name="Slow"))
     run_id = run(api, save(api, parent(slow, inputs="{}")), {"start": 0})
     deadline = time.monotonic() + 20
     while not Run.objects.filter(parent_run_id=run_id, state="running").exists():

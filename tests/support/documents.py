@@ -83,3 +83,16 @@ def fan_out(width: int, *, node_type: str = "transformer", **config: Any) -> dic
     ]
     edges = [edge("input", i) for i in ids] + [edge(i, "output") for i in ids]
     return document(nodes, edges, max_concurrency=max(8, width))
+
+
+def slow_agent(latency_ms: int, **fields: Any) -> dict[str, Any]:
+    """input → one agent of `mock/slow` that answers after ``latency_ms`` → output."""
+    return document(
+        [
+            node("input", "input"),
+            node("wait", "researcher", model="mock/slow", mock_latency_ms=latency_ms),
+            node("output", "output"),
+        ],
+        [edge("input", "wait"), edge("wait", "output")],
+        **fields,
+    )

@@ -1,8 +1,12 @@
-"""Restarting the machine's real services mid-test."""
+"""The machine's real services mid-test: restarting them, holding their locks."""
 
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from django.db import connections
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,3 +47,18 @@ def purge_task_queues() -> None:
     with app.connection_for_write() as connection:
         for name in all_queues():
             connection.default_channel.queue_purge(name)
+
+
+@contextmanager
+def holding_advisory_lock(key: str) -> Iterator[None]:
+    """Another connection holds this transaction-scoped advisory lock until the block ends."""
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+        yield
+        with holder.cursor() as cursor:
+            cursor.execute("COMMIT")
+    finally:
+        holder.close()
