@@ -156,11 +156,13 @@ def _insert(model: type[Any], objs: list[Any]) -> tuple[str, list[Any]]:
 def _statements(parts: list[tuple[str, list[Any]]]) -> Iterable[tuple[str, list[Any]]]:
     """INSERTs joined as data-modifying CTEs into as few PostgreSQL statements as bind them."""
     group: list[tuple[str, list[Any]]] = []
+    bound = 0
     for part in parts:
-        if group and sum(len(values) for _, values in group) + len(part[1]) > _MAX_PARAMS:
+        if group and bound + len(part[1]) > _MAX_PARAMS:
             yield _joined(group)
-            group = []
+            group, bound = [], 0
         group.append(part)
+        bound += len(part[1])
     if group:
         yield _joined(group)
 

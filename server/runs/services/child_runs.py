@@ -93,7 +93,7 @@ def start_child(claim: Claim, step: int, workflow_id: str, inputs: Mapping[str, 
     started = _started(claim, step)
     if started is not None:
         return started
-    child = start(claim, child_target(claim, workflow_id), step, inputs)
+    (child,) = start_many(claim, child_target(claim, workflow_id), [Child(step, inputs)])
     if not Run.objects.filter(pk=claim.run_id, state=RunState.RUNNING).exists():
         with contextlib.suppress(Conflict):
             cancel_run(child.pk, reason="Its parent run was stopped.")
@@ -111,19 +111,6 @@ class Child:
     step: int
     inputs: Mapping[str, Any]
     resumed_from: Run | None = None
-
-
-def start(
-    claim: Claim,
-    target: Target,
-    step: int,
-    inputs: Mapping[str, Any],
-    *,
-    resumed_from: Run | None = None,
-) -> Run:
-    """A new child run of this node's ``step`` (the one already started if another was first)."""
-    (child,) = start_many(claim, target, [Child(step, inputs, resumed_from)])
-    return child
 
 
 def start_many(claim: Claim, target: Target, children: list[Child]) -> list[Run]:
