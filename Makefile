@@ -11,6 +11,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 
+# Some machines set PYTHONDONTWRITEBYTECODE: every process then compiles each
+# module it imports from source (litellm alone is ~10 s of CPU per worker
+# start). The venv is compiled once when it is synced; our own modules are
+# cached on first import.
+unexport PYTHONDONTWRITEBYTECODE
+
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/agentloom
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
@@ -26,7 +32,7 @@ help:
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 	@touch $@
 
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
