@@ -10,6 +10,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,7 +106,45 @@ def start_processes() -> tuple[list["ManagedProcess"], str]:
     agents = start_worker(
         "agents", queues="agents", pool="threads", concurrency=64, loglevel="WARNING"
     )
-    return [server, *control, agents], base
+    processes = [server, *control, agents]
+    _wait_until_started(processes)
+    return processes, base
+
+
+def _wait_until_started(processes: list["ManagedProcess"], timeout_s: float = 120) -> None:
+    """Until the processes' start-up work is over, so that a figure is of the steady state.
+
+    A worker is ready before it is done starting: the agents worker warms the
+    model layer in a thread (seconds of CPU, workers/runtime/warmup.py), which
+    would otherwise share the cores with the first seconds measured. Done when
+    the processes together spend under a fifth of a core for a second.
+    """
+    deadline = time.monotonic() + timeout_s
+    groups = {managed.process.pid for managed in processes}
+    spent = _cpu_seconds(groups)
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = _cpu_seconds(groups)
+        if now - spent < 0.2:
+            return
+        spent = now
+
+
+def _cpu_seconds(groups: set[int]) -> float:
+    """CPU seconds spent so far by every process of these process groups (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            # After the command's closing parenthesis: state, ppid, pgrp, ... utime, stime.
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in groups:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def stop_processes(processes: list["ManagedProcess"]) -> None:
