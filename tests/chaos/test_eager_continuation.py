@@ -20,6 +20,7 @@ from tests.support.chaos import _children
 from tests.support.documents import chain
 from tests.support.processes import FAST_RECOVERY, start_worker
 from tests.support.runs import assert_log_is_sound, events_of, start_run, wait_for_run
+from tests.support.services import purge_task_queues
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -39,27 +40,34 @@ def succeeded(run_id: str) -> list[str]:
 def test_a_worker_killed_mid_continuation_loses_nothing_and_repeats_nothing(
     api, fast_recovery, victim
 ):
+    # The tasks an earlier test's killed worker left would reach this one and be counted.
+    purge_task_queues()
     doomed = start_worker("eager-doomed", pool="prefork", concurrency=1, **ENV)
-    run_id = start_run(api, chain(LENGTH, expression="$sum([1..20000])"))["id"]
-    deadline = time.monotonic() + 60
-    while len(succeeded(run_id)) < 10:
-        assert time.monotonic() < deadline, "the chain did not get going"
-        time.sleep(0.01)
-    [pid] = _children(doomed.process.pid)
-    assert node_tasks(doomed) == 1, "not one continuing task"
-    if victim == "worker":
-        doomed.kill()
-    else:
-        os.kill(pid, signal.SIGKILL)
-    held = list(NodeRun.objects.filter(run_id=run_id, heartbeat_at__isnull=False, state="queued"))
-    # Mid-continuation: the node computed or kept next is leased to the dead process.
-    assert [n.worker.rsplit("#", 1)[1] for n in held] == [str(pid)]
-    survivor = start_worker("eager-survivor", pool="prefork", concurrency=1, **ENV)
+    # Stopped whatever fails: a doomed worker left alive would take later tests' tasks.
     try:
-        with Reaper(interval=0.2):
-            run = wait_for_run(run_id, timeout=120)
+        run_id = start_run(api, chain(LENGTH, expression="$sum([1..20000])"))["id"]
+        deadline = time.monotonic() + 60
+        while len(succeeded(run_id)) < 10:
+            assert time.monotonic() < deadline, "the chain did not get going"
+            time.sleep(0.01)
+        [pid] = _children(doomed.process.pid)
+        assert node_tasks(doomed) == 1, "not one continuing task"
+        if victim == "worker":
+            doomed.kill()
+        else:
+            os.kill(pid, signal.SIGKILL)
+        held = list(
+            NodeRun.objects.filter(run_id=run_id, heartbeat_at__isnull=False, state="queued")
+        )
+        # Mid-continuation: the node computed or kept next is leased to the dead process.
+        assert [n.worker.rsplit("#", 1)[1] for n in held] == [str(pid)]
+        survivor = start_worker("eager-survivor", pool="prefork", concurrency=1, **ENV)
+        try:
+            with Reaper(interval=0.2):
+                run = wait_for_run(run_id, timeout=120)
+        finally:
+            survivor.stop()
     finally:
-        survivor.stop()
         doomed.stop()
     assert run.state == "succeeded", run.error
     done = succeeded(run_id)
