@@ -22,6 +22,12 @@ BASE_REQUEST = ModelRequest(
     response_format="text",
 )
 
+# How soon a stopped or timed-out call must give up. Calls poll every 50 ms;
+# the rest is room for a loaded two-core CI machine, which has kept a waiting
+# thread off the CPU for 0.7 s. Each stalled call these tests stop would
+# otherwise go on for 2 s or more, so the bound still tells the two apart.
+PROMPTLY_S = 1.5
+
 
 def make_request(model: str = "mock/echo", **changes: Any) -> ModelRequest:
     return dataclasses.replace(BASE_REQUEST, model=model, **changes)

@@ -8,7 +8,7 @@ from unittest.mock import ANY
 
 import pytest
 
-from tests.llm.helpers import StopSwitch, call, make_request
+from tests.llm.helpers import PROMPTLY_S, StopSwitch, call, make_request
 from workers.llm.calls import call_model
 from workers.llm.mock import MOCK_COST_PER_TOKEN
 from workers.llm.tokens import estimate_tokens
@@ -82,11 +82,11 @@ def test_slow_spreads_its_latency_over_the_chunks() -> None:
 
     assert result.text == "Echo: one two three"
     assert len(arrivals) == 4
-    assert 0.3 <= arrivals[-1] - started < 0.6
+    assert 0.3 <= arrivals[-1] - started < 0.3 + PROMPTLY_S
     assert arrivals[0] - started >= 0.07  # the first chunk waits its share too
 
 
-def test_slow_stops_within_150_ms_of_should_stop() -> None:
+def test_slow_stops_promptly_after_should_stop() -> None:
     stop = StopSwitch().set_after(0.1)
     deltas: list[str] = []
 
@@ -96,7 +96,7 @@ def test_slow_stops_within_150_ms_of_should_stop() -> None:
 
     assert (raised.value.code, raised.value.retryable) == ("cancelled", False)
     assert stop.set_at is not None
-    assert stopped_at - stop.set_at < 0.15
+    assert stopped_at - stop.set_at < PROMPTLY_S
     assert len(deltas) < 6  # of "Echo: Research the history of looms", over 2 s
 
 
@@ -109,7 +109,7 @@ def test_slow_is_bounded_by_the_timeout() -> None:
 
     assert raised.value.code == "timeout"
     assert raised.value.retryable is True
-    assert 0.2 <= time.monotonic() - started < 0.3
+    assert 0.2 <= time.monotonic() - started < 0.2 + PROMPTLY_S
 
 
 def test_a_stop_requested_before_the_call_prevents_any_output() -> None:
