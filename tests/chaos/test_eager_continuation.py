@@ -20,7 +20,6 @@ from tests.support.chaos import _children
 from tests.support.documents import chain
 from tests.support.processes import FAST_RECOVERY, start_worker
 from tests.support.runs import assert_log_is_sound, events_of, start_run, wait_for_run
-from tests.support.services import purge_task_queues
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -40,8 +39,6 @@ def succeeded(run_id: str) -> list[str]:
 def test_a_worker_killed_mid_continuation_loses_nothing_and_repeats_nothing(
     api, fast_recovery, victim
 ):
-    # The tasks an earlier test's killed worker left would reach this one and be counted.
-    purge_task_queues()
     doomed = start_worker("eager-doomed", pool="prefork", concurrency=1, **ENV)
     # Stopped whatever fails: a doomed worker left alive would take later tests' tasks.
     try:
