@@ -26,6 +26,7 @@ if $quick; then
   approval_args=(--window 10)
   map_args=(--items 200)
   prefect_args=(--rounds 1)
+  fuzz_args=(--max-examples 10 --stateful-examples 10)
 else
   throttle_s=150
   credential_args=()
@@ -37,6 +38,7 @@ else
   approval_args=()
   map_args=()
   prefect_args=()
+  fuzz_args=()
 fi
 
 echo "== foundation: validation and PUT"
@@ -52,7 +54,8 @@ echo "== live events: fan-out latency, time to first event"
 $PY -m bench.live_bench
 echo "== canvas"
 bash bench/canvas_bench.sh
-echo "== hardening: login throttle, fairness, chaos, worker warm-up"
+echo "== hardening: schema fuzzing, login throttle, fairness, chaos, worker warm-up"
+$PY -m bench.fuzz_bench "${fuzz_args[@]}"
 $PY -m bench.login_throttle_bench "$throttle_s"
 $PY -m bench.fairness_bench "${fairness_args[@]}"
 $PY -m bench.chaos_bench "${chaos_args[@]}"

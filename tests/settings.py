@@ -20,3 +20,7 @@ from server.settings import *  # noqa: F403
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The test suite's flush (tests/support/postgres/base.py); the rest is Django's.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["ENGINE"] = "tests.support.postgres"  # noqa: F405

@@ -5,17 +5,21 @@ log (Celery logs every task it receives), and every transition must still be
 in the run's gapless event log, once.
 """
 
+import math
 import time
 
 import pytest
 
 from server.runs.models import NodeRun
 from tests.runs.test_recovery import Reaper
+from tests.support.clocks import Stopwatch
 from tests.support.documents import agent, chain, document, edge, node
 from tests.support.processes import ManagedProcess, start_worker
 from tests.support.runs import assert_log_is_sound, events_of, start_run, wait_for_run
 from tests.support.services import purge_task_queues
 from tests.test_configuration_errors import DISTRIBUTED, _manage, _one_line
+from workers.engine.expressions import evaluate
+from workers.engine.limits import Limits
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -23,6 +27,18 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 UNBOUNDED = {"AGENTLOOM_CONTINUATION_MAX_NODES": "1000", "AGENTLOOM_CONTINUATION_SLICE_S": "60"}
 # A transformer that takes tens of milliseconds of real JSONata work.
 SLOWISH = "$sum([1..20000])"
+
+
+def _expression_taking(seconds: float) -> str:
+    """JSONata work of about ``seconds`` on this machine, measured here.
+
+    Machines differ fivefold: a fixed expression long enough to matter on a
+    fast one would exceed a node's 10 s expression budget on a slow one.
+    """
+    part = "$sum([1..200000])"
+    clock = Stopwatch()
+    evaluate(part, None, limits=Limits(expression_timeout_ms=60_000))
+    return " + ".join([part] * max(1, math.ceil(seconds / clock.cpu_s())))
 
 
 def node_tasks(worker: ManagedProcess) -> int:
@@ -120,7 +136,7 @@ def test_kept_nodes_waiting_their_turn_are_kept_alive(api, worker_with, settings
         "heartbeat_timeout_s": 0.6,
     }
     worker = worker_with(**UNBOUNDED, **clock, AGENTLOOM_EXPRESSION_TIMEOUT_MS="60000")
-    slow = "$sum([1..999999]) + $sum([1..999999])"
+    slow = _expression_taking(2.5)
     doc = document(
         [node("input", "input"), node("s1", expression=slow), node("s2", expression=slow)],
         [edge("input", "s1"), edge("input", "s2")],
