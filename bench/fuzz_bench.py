@@ -14,32 +14,19 @@ is printed then.
 
 import argparse
 import re
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 from bench.harness import deployment, start_processes, stop_processes
-
-SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
+from tests.support.fuzzing import fuzz_api
 
 
 def _fuzz(base: str, token: str, *, phases: str, max_examples: int, seed: int) -> bool:
     """Run schemathesis once; print its figures. True when no server error was found."""
     started = time.monotonic()
-    result = subprocess.run(
-        [
-            SCHEMATHESIS, "run", f"{base}/api/schema/", "--url", base,
-            "-H", f"Authorization: Token {token}",
-            "--checks", "not_a_server_error",
-            "--phases", phases,
-            "--max-examples", str(max_examples),
-            "--seed", str(seed),
-            "--request-timeout", "20",
-        ],
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
+    result = fuzz_api(
+        base, token, phases=phases, max_examples=max_examples, seed=seed, timeout_s=None
+    )
     seconds = time.monotonic() - started
     counted = re.search(r"(\d+) generated", result.stdout)
     cases = counted.group(1) if counted else "?"

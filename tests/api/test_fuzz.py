@@ -8,32 +8,17 @@ sent; the generated ones are a few per operation here, to keep the suite
 fast, and many more in ``bench/fuzz_bench.py``.
 """
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+
+from tests.support.fuzzing import fuzz_api
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
-
 
 def _schemathesis(asgi: str, token: str, *, phases: str, max_examples: int, seed: int) -> None:
-    result = subprocess.run(
-        [
-            SCHEMATHESIS, "run", f"{asgi}/api/schema/", "--url", asgi,
-            "-H", f"Authorization: Token {token}",
-            "--checks", "not_a_server_error",
-            "--phases", phases,
-            "--max-examples", str(max_examples),
-            "--seed", str(seed),
-            "--request-timeout", "20",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )  # fmt: skip
+    result = fuzz_api(
+        asgi, token, phases=phases, max_examples=max_examples, seed=seed, timeout_s=600
+    )
     assert result.returncode == 0, result.stdout[-6000:]
 
 
