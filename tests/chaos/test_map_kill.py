@@ -9,9 +9,11 @@ and advances the other, and fresh workers finish the map.
 
 import time
 from collections import Counter
+from datetime import datetime
 
 import pytest
 from django.db.models import Q
+from django.utils import timezone
 
 from server.accounts.models import Workspace
 from server.runs.models import NodeRun, Run, RunEvent
@@ -66,16 +68,24 @@ def items_done(run_id: str) -> int:
     return Run.objects.filter(parent_run_id=run_id, state="succeeded").count()
 
 
-def in_flight(run_id: str) -> int:
-    """A child's node a worker holds: running, or leased while queued (a control node)."""
+def in_flight(run_id: str, since: datetime) -> int:
+    """A child's slow node that the live worker (started at ``since``) holds.
+
+    The node is a control node, held under a lease while queued. A lease the
+    killed worker left stays until the reaper finds its heartbeat stale, and
+    the quick input and output nodes are done before a kill lands: neither
+    would make the next kill interrupt anything.
+    """
     held = Q(state="running") | Q(state="queued", heartbeat_at__isnull=False)
-    return NodeRun.objects.filter(held, run__parent_run_id=run_id).count()
+    return NodeRun.objects.filter(
+        held, run__parent_run_id=run_id, node_id="work", heartbeat_at__gte=since
+    ).count()
 
 
-def wait_to_kill(run_id: str, count: int) -> None:
+def wait_to_kill(run_id: str, count: int, since: datetime) -> None:
     """Until ``count`` items are done and a child's node is running: the kill lands mid-work."""
     deadline = time.monotonic() + 60
-    while items_done(run_id) < count or not in_flight(run_id):
+    while items_done(run_id) < count or not in_flight(run_id, since):
         assert time.monotonic() < deadline, f"fewer than {count} items done"
         time.sleep(0.005)
 
@@ -83,6 +93,7 @@ def wait_to_kill(run_id: str, count: int) -> None:
 def test_sigkills_during_a_map_lose_no_item_and_run_none_twice(api, owner, fast_recovery):
     Workspace.objects.filter(pk=owner[1].pk).update(max_running_runs=100)
     workflow_id = map_of_doubles(api)
+    started = timezone.now()
     worker = start_worker("map-doomed", pool="prefork", concurrency=2, **FAST_RECOVERY)
     response = api.post(f"/api/v1/workflows/{workflow_id}/runs/", {"inputs": {}}, format="json")
     assert response.status_code == 202, response.content
@@ -90,8 +101,9 @@ def test_sigkills_during_a_map_lose_no_item_and_run_none_twice(api, owner, fast_
     try:
         with Reaper(interval=0.2):
             for done in (10, 30):
-                wait_to_kill(run_id, done)
+                wait_to_kill(run_id, done, started)
                 worker.kill()
+                started = timezone.now()
                 worker = start_worker("map-next", pool="prefork", concurrency=2, **FAST_RECOVERY)
             run = wait_for_run(run_id, timeout=180)
     finally:
