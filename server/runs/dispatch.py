@@ -40,6 +40,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from server import queues
 from server.celery import app
@@ -56,6 +57,9 @@ EXECUTE_NODES_TASK = "agentloom.execute_nodes"
 # within the continuation's time slice.
 BATCH_NODES = 25
 ROLLBACK_TASK = "agentloom.roll_back"
+ADVANCE_TASK = "agentloom.advance_node"
+# What a publish raises when the broker (or, for the cache, Redis) is out of reach.
+PUBLISH_ERRORS = (redis.RedisError, KombuOperationalError)
 _STOP_KEY = "agentloom:run-stopped:{}"
 _STOP_TTL_S = 24 * 3600
 
@@ -162,9 +166,20 @@ def _redis_broker() -> redis.Redis | None:
 
 
 def send_node_tasks(tasks: list[NodeTask]) -> None:
-    if not tasks:
-        return
-    messages = messages_for(tasks)
+    if tasks:
+        _publish(messages_for(tasks))
+
+
+def send_advance(run_id: str, node_id: str) -> None:
+    """The task that advances a waiting map or workflow node (services/flow_nodes.py).
+
+    It goes to the end of the run's control shard, behind the children
+    already queued there: those that end meanwhile are counted by it too.
+    """
+    _publish([Message(ADVANCE_TASK, (run_id, node_id), run_id, queues.CONTROL, 0.0)])
+
+
+def _publish(messages: list[Message]) -> None:
     broker = _redis_broker()
     if broker is None:
         with app.producer_or_acquire() as producer:

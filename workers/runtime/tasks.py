@@ -6,7 +6,7 @@ from celery import Task
 
 from server.celery import app
 from server.runs.dispatch import send_rollback
-from server.runs.services import reaper, retention, side_effects
+from server.runs.services import flow_nodes, reaper, retention, side_effects
 from server.triggers import notifications, schedules
 from workers.runtime import node_runner
 
@@ -48,6 +48,18 @@ def execute_nodes(self: Task, run_id: str, node_ids: list[str]) -> None:
     """
     hostname = self.request.hostname or "worker"
     node_runner.run_batch(run_id, node_ids, worker=f"{hostname}#{os.getpid()}")
+
+
+@app.task(
+    name="agentloom.advance_node",
+    autoretry_for=node_runner.RETRIED_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=10,
+    max_retries=8,
+)
+def advance_node(run_id: str, node_id: str) -> None:
+    """Count the ended children of a waiting map or workflow node and start the next ones."""
+    flow_nodes.advance_requested(run_id, node_id)
 
 
 @app.task(name="agentloom.reap")

@@ -2,17 +2,22 @@
 
 A ready node of these types waits (``waiting``: no worker, no slot). Once
 that is committed its ``node.waiting`` event reaches ``on_run_events`` (a
-receiver of ``run_events_committed``), which calls ``advance``; so does the
-end of each of its child runs (ends arriving together are grouped into one
-call: see ``advance``). ``advance`` holds the parent run's lock and works
+receiver of ``run_events_committed``), which calls ``advance``. The end of
+each of its child runs asks for an advance task instead (``request_advance``):
+it queues behind the children already queued, and every child that ends
+before it runs is counted by it, so a map's children cost one advance for
+many ends rather than one each (ends arriving together are grouped further:
+see ``advance``). ``advance`` holds the parent run's lock and works
 only from rows: what the node stored when it began (the evaluated
 inputs, or the list of items, in ``NodeRun.input``) and its child runs
 (``Run.parent_run``/``parent_node``/``parent_step``, unique). It starts what
 is missing (the first child; the next iteration; more items while fewer than
 ``max_parallel`` run) and, once the children decide it, records the node's
 end through ``execution`` like any node's (compare-and-set from ``waiting``).
-A lost after-commit call (a crash between commit and call) is repaired by the
-reaper (``sweep``): it advances every such node with no child left running.
+A lost after-commit call or advance task (a crash between commit and call,
+a worker killed with the task) is repaired by the reaper (``sweep``): it
+advances every such node with no child left running; while children still
+run, the next one to end asks again once the lost request has expired.
 So a duplicate call, a crash or two at once change nothing twice: a child of
 a step is found rather than started again, and the end is one compare-and-set.
 
@@ -26,12 +31,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 
 from server.core.errors import Conflict
 from server.core.limits import engine_limits
-from server.runs import pinned, selectors, statements
+from server.runs import dispatch, pinned, selectors, statements
 from server.runs.journal import RunJournal
 from server.runs.models import TERMINAL_RUN_STATES, NodeRun, NodeState, Run, RunEvent, RunState
 from server.runs.outputs import StoredOutput, store_output
@@ -69,6 +75,10 @@ _LIVE = (RunState.QUEUED, RunState.RUNNING)
 # Child ends reported per transaction: a bound on one call's work (the rest
 # are reported by the next call, which the reaper makes if nothing else does).
 _REPORTS_PER_STEP = 1000
+# An advance task asked for and not begun stands for this long for the ends
+# that follow: past it (the task was lost), the next end asks again.
+_ADVANCE_REQUEST_S = 10
+_ADVANCE_REQUESTED = "agentloom:advance-requested:{}:{}"
 # Items read one by one (a JSON path each) when starting at most this many
 # children; more (a map's first batch after a crash) read the whole list once.
 _ITEMS_BY_PATH = 16
@@ -85,9 +95,32 @@ def on_run_events(sender: Any, run: Run, events: list[RunEvent], **kwargs: Any) 
             if event.type == "node.waiting" and event.data.get("kind") == WAITING_KIND:
                 advance(run.pk, event.node_id)
         if run.parent_run_id is not None and any(e.type in RUN_ENDS for e in events):
-            advance(run.parent_run_id, run.parent_node)
+            request_advance(run.parent_run_id, run.parent_node)
     except Exception:
         logger.exception("could not advance a node waiting for child runs (the reaper will)")
+
+
+def request_advance(run_id: Any, node_id: str) -> None:
+    """Queue an advance of the node, unless one is queued that has not begun.
+
+    Without the cache or the broker the advance is made here and now.
+    """
+    key = _ADVANCE_REQUESTED.format(run_id, node_id)
+    try:
+        if not cache.add(key, 1, timeout=_ADVANCE_REQUEST_S):
+            return
+        dispatch.send_advance(str(run_id), node_id)
+    except dispatch.PUBLISH_ERRORS:
+        logger.warning("could not queue an advance of %s/%s; advancing now", run_id, node_id)
+        with contextlib.suppress(*dispatch.PUBLISH_ERRORS):
+            cache.delete(key)
+        advance(run_id, node_id)
+
+
+def advance_requested(run_id: Any, node_id: str) -> None:
+    """The queued advance: from now on an end asks for another, which counts what this misses."""
+    cache.delete(_ADVANCE_REQUESTED.format(run_id, node_id))
+    advance(run_id, node_id)
 
 
 @dataclass(frozen=True)
