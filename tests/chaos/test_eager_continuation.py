@@ -15,11 +15,16 @@ import pytest
 
 from server.runs.models import NodeRun
 from tests.runs.test_continuation import node_tasks
-from tests.runs.test_recovery import Reaper
 from tests.support.chaos import _children
 from tests.support.documents import chain
 from tests.support.processes import FAST_RECOVERY, start_worker
-from tests.support.runs import assert_log_is_sound, events_of, start_run, wait_for_run
+from tests.support.recovery import (
+    assert_each_node_succeeded_once,
+    assert_requeued_once,
+    finished_by_a_survivor,
+    succeeded_nodes,
+)
+from tests.support.runs import start_run
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -31,10 +36,6 @@ ENV = {
 }
 
 
-def succeeded(run_id: str) -> list[str]:
-    return [e.node_id for e in events_of(run_id) if e.type == "node.succeeded"]
-
-
 @pytest.mark.parametrize("victim", ["worker", "pool-child"])
 def test_a_worker_killed_mid_continuation_loses_nothing_and_repeats_nothing(
     api, fast_recovery, victim
@@ -44,7 +45,7 @@ def test_a_worker_killed_mid_continuation_loses_nothing_and_repeats_nothing(
     try:
         run_id = start_run(api, chain(LENGTH, expression="$sum([1..20000])"))["id"]
         deadline = time.monotonic() + 60
-        while len(succeeded(run_id)) < 10:
+        while len(succeeded_nodes(run_id)) < 10:
             assert time.monotonic() < deadline, "the chain did not get going"
             time.sleep(0.01)
         [pid] = _children(doomed.process.pid)
@@ -58,18 +59,8 @@ def test_a_worker_killed_mid_continuation_loses_nothing_and_repeats_nothing(
         )
         # Mid-continuation: the node computed or kept next is leased to the dead process.
         assert [n.worker.rsplit("#", 1)[1] for n in held] == [str(pid)]
-        survivor = start_worker("eager-survivor", pool="prefork", concurrency=1, **ENV)
-        try:
-            with Reaper(interval=0.2):
-                run = wait_for_run(run_id, timeout=120)
-        finally:
-            survivor.stop()
+        run = finished_by_a_survivor(run_id, "eager-survivor", ENV, timeout=120)
     finally:
         doomed.stop()
-    assert run.state == "succeeded", run.error
-    done = succeeded(run_id)
-    assert sorted(done) == sorted(["input", *(f"n{i}" for i in range(LENGTH)), "output"])
-    assert_log_is_sound(run_id)
-    lost = NodeRun.objects.get(run_id=run_id, node_id=held[0].node_id)
-    assert (lost.attempt, lost.lost_workers) == (2, 1)
-    assert NodeRun.objects.filter(run_id=run_id, lost_workers__gt=0).count() == 1
+    assert_each_node_succeeded_once(run, ["input", *(f"n{i}" for i in range(LENGTH)), "output"])
+    assert_requeued_once(run_id, [held[0].node_id])

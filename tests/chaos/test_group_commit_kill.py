@@ -20,12 +20,17 @@ import time
 import pytest
 
 from server.runs.models import NodeRun
-from tests.chaos.test_eager_continuation import ENV, succeeded
-from tests.runs.test_recovery import Reaper
+from tests.chaos.test_eager_continuation import ENV
 from tests.support.chaos import _children
 from tests.support.documents import chain, fan_out
 from tests.support.processes import start_worker
-from tests.support.runs import assert_log_is_sound, start_run, wait_for_run
+from tests.support.recovery import (
+    assert_each_node_succeeded_once,
+    assert_requeued_once,
+    finished_by_a_survivor,
+    succeeded_nodes,
+)
+from tests.support.runs import start_run
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -39,28 +44,18 @@ def test_a_worker_killed_mid_group_commit_loses_nothing_and_repeats_nothing(
     doomed = start_worker("group-doomed", pool="prefork", concurrency=1, **ENV)
     try:
         run_id, held = _kill_mid_group(api, doomed, victim)
-        survivor = start_worker("group-survivor", pool="prefork", concurrency=1, **ENV)
-        try:
-            with Reaper(interval=0.2):
-                run = wait_for_run(run_id, timeout=120)
-        finally:
-            survivor.stop()
+        run = finished_by_a_survivor(run_id, "group-survivor", ENV, timeout=120)
     finally:
         doomed.stop()
-    assert run.state == "succeeded", run.error
-    done = succeeded(run_id)
-    assert sorted(done) == sorted(["input", *(f"n{i}" for i in range(LENGTH)), "output"])
-    assert_log_is_sound(run_id)
-    lost = NodeRun.objects.get(run_id=run_id, node_id=held[0].node_id)
-    assert (lost.attempt, lost.lost_workers) == (2, 1)
-    assert NodeRun.objects.filter(run_id=run_id, lost_workers__gt=0).count() == 1
+    assert_each_node_succeeded_once(run, ["input", *(f"n{i}" for i in range(LENGTH)), "output"])
+    assert_requeued_once(run_id, [held[0].node_id])
 
 
 def _kill_mid_group(api, doomed, victim: str) -> tuple[str, list[NodeRun]]:
     """Start the chain, kill the doomed worker well into it; the run and its leased nodes."""
     run_id = start_run(api, chain(LENGTH, expression="$sum([1..50])"))["id"]
     deadline = time.monotonic() + 60
-    while len(succeeded(run_id)) < 100:
+    while len(succeeded_nodes(run_id)) < 100:
         assert time.monotonic() < deadline, "the chain did not get going"
         time.sleep(0.005)
     [pid] = _children(doomed.process.pid)
@@ -68,7 +63,7 @@ def _kill_mid_group(api, doomed, victim: str) -> tuple[str, list[NodeRun]]:
         doomed.kill()
     else:
         os.kill(pid, signal.SIGKILL)
-    assert len(succeeded(run_id)) < LENGTH, "the chain ended before the kill"
+    assert len(succeeded_nodes(run_id)) < LENGTH, "the chain ended before the kill"
     held = list(NodeRun.objects.filter(run_id=run_id, heartbeat_at__isnull=False, state="queued"))
     # The first node of the lost group is leased to the dead process, committed.
     assert [n.worker.rsplit("#", 1)[1] for n in held] == [str(pid)]
@@ -95,7 +90,7 @@ def test_a_worker_killed_mid_batch_of_a_fan_out_loses_nothing_and_repeats_nothin
         # child is stopped, and killed once it is seen holding a batch.
         while True:
             assert time.monotonic() < deadline, "the fan-out did not get going"
-            if len(succeeded(run_id)) >= 150:
+            if len(succeeded_nodes(run_id)) >= 150:
                 os.kill(pid, signal.SIGSTOP)
                 if held := _leased_to(run_id, pid):
                     break
@@ -104,23 +99,12 @@ def test_a_worker_killed_mid_batch_of_a_fan_out_loses_nothing_and_repeats_nothin
         if victim == "worker":
             doomed.kill()
         os.kill(pid, signal.SIGKILL)
-        assert len(succeeded(run_id)) < WIDTH, "the fan-out ended before the kill"
-        survivor = start_worker("batch-survivor", pool="prefork", concurrency=1, **BATCHED)
-        try:
-            with Reaper(interval=0.2):
-                run = wait_for_run(run_id, timeout=180)
-        finally:
-            survivor.stop()
+        assert len(succeeded_nodes(run_id)) < WIDTH, "the fan-out ended before the kill"
+        run = finished_by_a_survivor(run_id, "batch-survivor", BATCHED, timeout=180)
     finally:
         doomed.stop()
-    assert run.state == "succeeded", run.error
-    done = succeeded(run_id)
-    assert sorted(done) == sorted(["input", *(f"w{i}" for i in range(WIDTH)), "output"])
-    assert_log_is_sound(run_id)
-    lost = NodeRun.objects.filter(run_id=run_id, lost_workers__gt=0)
-    assert {(n.node_id, n.attempt, n.lost_workers) for n in lost} == {
-        (node_id, 2, 1) for node_id in held
-    }
+    assert_each_node_succeeded_once(run, ["input", *(f"w{i}" for i in range(WIDTH)), "output"])
+    assert_requeued_once(run_id, held)
 
 
 def _leased_to(run_id: str, pid: int) -> list[str]:

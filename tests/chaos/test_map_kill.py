@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from server.accounts.models import Workspace
 from server.runs.models import NodeRun, Run, RunEvent
-from tests.runs.test_recovery import Reaper
-from tests.support.documents import document, edge, node
+from tests.support.documents import node, one_step
 from tests.support.processes import FAST_RECOVERY, start_worker
-from tests.support.runs import assert_log_is_sound, wait_for_run
+from tests.support.recovery import Reaper
+from tests.support.runs import assert_log_is_sound, save_workflow, wait_for_run
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -30,35 +30,21 @@ ITEMS = 60
 CHILD_WORK = "$sum([1..120000])"
 
 
-def save(api, doc: dict) -> str:
-    response = api.post("/api/v1/workflows/", {"document": doc}, format="json")
-    assert response.status_code == 201, response.content
-    return response.json()["id"]
-
-
 def map_of_doubles(api) -> str:
-    child = save(
+    child = save_workflow(
         api,
-        document(
-            [
-                node("input", "input"),
-                node("work", expression=f'{{"double": run.item * 2, "work": {CHILD_WORK}}}'),
-                node("output", "output", expression="work.double"),
-            ],
-            [edge("input", "work"), edge("work", "output")],
+        one_step(
+            node("work", expression=f'{{"double": run.item * 2, "work": {CHILD_WORK}}}'),
+            output="work.double",
             name="Double",
             inputs={"item": {"type": "number", "required": True}},
         ),
     )
-    return save(
+    return save_workflow(
         api,
-        document(
-            [
-                node("input", "input"),
-                node("fan", "map", workflow=child, items=f"[0..{ITEMS - 1}]", max_parallel=8),
-                node("output", "output", expression="fan.output"),
-            ],
-            [edge("input", "fan"), edge("fan", "output")],
+        one_step(
+            node("fan", "map", workflow=child, items=f"[0..{ITEMS - 1}]", max_parallel=8),
+            output="fan.output",
             name="Map under fire",
         ),
     )

@@ -11,10 +11,10 @@ import time
 import pytest
 
 from server.runs.models import NodeRun
-from tests.runs.test_recovery import Reaper
 from tests.support.clocks import Stopwatch
 from tests.support.documents import agent, chain, document, edge, node
 from tests.support.processes import ManagedProcess, start_worker
+from tests.support.recovery import Reaper
 from tests.support.runs import assert_log_is_sound, events_of, start_run, wait_for_run
 from tests.support.services import purge_task_queues
 from tests.test_configuration_errors import DISTRIBUTED, _manage, _one_line

@@ -17,11 +17,17 @@ from server.accounts.models import Workspace
 from server.runs.models import NodeRun, Run
 from server.runs.publisher import run_events_committed
 from server.runs.services import flow_nodes
-from tests.runs.test_map_node import children_of, run, save
-from tests.runs.test_recovery import Reaper
+from tests.runs.test_map_node import children_of
 from tests.support.documents import document, edge, node, slow_agent
 from tests.support.processes import start_worker
-from tests.support.runs import assert_log_is_sound, events_of, wait_for_run
+from tests.support.recovery import Reaper
+from tests.support.runs import (
+    assert_log_is_sound,
+    events_of,
+    save_workflow,
+    start_run,
+    wait_for_run,
+)
 from tests.support.services import holding_advisory_lock
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -37,7 +43,9 @@ def worker_without_reaper(owner):
 
 def six_slow_items(api) -> str:
     """A run of a map over six slow children, all started; this process missed its node.waiting."""
-    slow = save(api, slow_agent(1500, name="Slow item", inputs={"item": {"type": "number"}}))
+    slow = save_workflow(
+        api, slow_agent(1500, name="Slow item", inputs={"item": {"type": "number"}})
+    )
     root_map = document(
         [
             node("fan", "map", workflow=slow, items="[1..6]", max_parallel=6),
@@ -48,7 +56,7 @@ def six_slow_items(api) -> str:
     )
     run_events_committed.disconnect(dispatch_uid="runs.flow_nodes")
     try:
-        run_id = run(api, save(api, root_map))
+        run_id = start_run(api, root_map)["id"]
     finally:
         run_events_committed.connect(flow_nodes.on_run_events, dispatch_uid="runs.flow_nodes")
     return run_id

@@ -11,8 +11,15 @@ import pytest
 
 from server.accounts.models import Workspace
 from server.runs.models import NodeRun, Run
-from tests.support.documents import document, edge, node, slow_agent
-from tests.support.runs import assert_log_is_sound, events_of, nodes_of, wait_for_run
+from tests.support.documents import node, one_step, slow_agent
+from tests.support.runs import (
+    assert_log_is_sound,
+    events_of,
+    nodes_of,
+    save_workflow,
+    start_run,
+    wait_for_run,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -25,22 +32,6 @@ def _room_for_children(owner):
     Workspace.objects.filter(pk=owner[1].pk).update(max_running_runs=200)
 
 
-def save(api, doc: dict) -> str:
-    response = api.post("/api/v1/workflows/", {"document": doc}, format="json")
-    assert response.status_code == 201, response.content
-    errors = [p for p in response.json()["problems"] if p["severity"] == "error"]
-    assert not errors, errors
-    return response.json()["id"]
-
-
-def run(api, workflow_id: str, inputs: dict | None = None) -> str:
-    response = api.post(
-        f"/api/v1/workflows/{workflow_id}/runs/", {"inputs": inputs or {}}, format="json"
-    )
-    assert response.status_code == 202, response.content
-    return response.json()["id"]
-
-
 def doubler(api, **step) -> str:
     """A one-transformer child: item 13 fails, the others are doubled."""
     step.setdefault(
@@ -48,15 +39,11 @@ def doubler(api, **step) -> str:
         f'run.item = {FAILING_ITEM} ? $error("item {FAILING_ITEM} is bad") : '
         '{"double": run.item * 2, "index": run.index}',
     )
-    return save(
+    return save_workflow(
         api,
-        document(
-            [
-                node("input", "input"),
-                node("step", **step),
-                node("output", "output", expression="step"),
-            ],
-            [edge("input", "step"), edge("step", "output")],
+        one_step(
+            node("step", **step),
+            output="step",
             name="Doubler",
             inputs={
                 "item": {"type": "number", "required": True},
@@ -68,15 +55,7 @@ def doubler(api, **step) -> str:
 
 def mapping(child_id: str, **config) -> dict:
     config.setdefault("items", "[0..199]")
-    return document(
-        [
-            node("input", "input"),
-            node("fan", "map", workflow=child_id, **config),
-            node("output", "output", expression="fan"),
-        ],
-        [edge("input", "fan"), edge("fan", "output")],
-        name="Map",
-    )
+    return one_step(node("fan", "map", workflow=child_id, **config), output="fan", name="Map")
 
 
 def children_of(run_id) -> list[Run]:
@@ -101,7 +80,7 @@ def expected(index: int) -> dict:
 
 
 def test_skip_leaves_the_failed_item_out_and_keeps_item_order(api, worker):
-    run_id = run(api, save(api, mapping(doubler(api), max_parallel=40, on_item_error="skip")))
+    run_id = start_run(api, mapping(doubler(api), max_parallel=40, on_item_error="skip"))["id"]
     finished = wait_for_run(run_id, timeout=90)
     assert finished.state == "succeeded", finished.error
     output = finished.output["output"]
@@ -124,7 +103,7 @@ def test_skip_leaves_the_failed_item_out_and_keeps_item_order(api, worker):
 
 
 def test_collect_puts_the_error_in_the_failed_items_place(api, worker):
-    run_id = run(api, save(api, mapping(doubler(api), max_parallel=50, on_item_error="collect")))
+    run_id = start_run(api, mapping(doubler(api), max_parallel=50, on_item_error="collect"))["id"]
     finished = wait_for_run(run_id, timeout=90)
     assert finished.state == "succeeded", finished.error
     output = finished.output["output"]
@@ -136,7 +115,7 @@ def test_collect_puts_the_error_in_the_failed_items_place(api, worker):
 
 
 def test_fail_fails_the_node_and_cancels_the_other_children(api, worker):
-    run_id = run(api, save(api, mapping(doubler(api), max_parallel=20, on_item_error="fail")))
+    run_id = start_run(api, mapping(doubler(api), max_parallel=20, on_item_error="fail"))["id"]
     finished = wait_for_run(run_id, timeout=60)
     assert finished.state == "failed"
     fan = nodes_of(run_id)["fan"]
@@ -151,7 +130,7 @@ def test_fail_fails_the_node_and_cancels_the_other_children(api, worker):
 
 
 def test_max_parallel_bounds_the_children_running_at_once(api, worker):
-    run_id = run(api, save(api, mapping(doubler(api), items="[20..49]", max_parallel=3)))
+    run_id = start_run(api, mapping(doubler(api), items="[20..49]", max_parallel=3))["id"]
     finished = wait_for_run(run_id, timeout=60)
     assert finished.state == "succeeded", finished.error
     assert finished.output["output"] == [
@@ -161,7 +140,7 @@ def test_max_parallel_bounds_the_children_running_at_once(api, worker):
 
 
 def test_an_empty_list_outputs_an_empty_list(api, worker):
-    run_id = run(api, save(api, mapping(doubler(api), items="[]")))
+    run_id = start_run(api, mapping(doubler(api), items="[]"))["id"]
     finished = wait_for_run(run_id)
     assert finished.state == "succeeded", finished.error
     assert finished.output == {"output": []}
@@ -169,7 +148,7 @@ def test_an_empty_list_outputs_an_empty_list(api, worker):
 
 
 def test_a_list_over_the_limit_fails_the_node_with_a_clear_error(api, worker):
-    run_id = run(api, save(api, mapping(doubler(api), items="[0..10000]")))
+    run_id = start_run(api, mapping(doubler(api), items="[0..10000]"))["id"]
     finished = wait_for_run(run_id)
     assert finished.state == "failed"
     fan = NodeRun.objects.get(run_id=run_id, node_id="fan")
@@ -179,8 +158,8 @@ def test_a_list_over_the_limit_fails_the_node_with_a_clear_error(api, worker):
 
 
 def test_cancelling_the_parent_cancels_every_child_within_two_seconds(api, worker):
-    slow = save(api, slow_agent(30_000, name="Slow", inputs={"item": {"type": "number"}}))
-    run_id = run(api, save(api, mapping(slow, items="[1..30]", max_parallel=10)))
+    slow = save_workflow(api, slow_agent(30_000, name="Slow", inputs={"item": {"type": "number"}}))
+    run_id = start_run(api, mapping(slow, items="[1..30]", max_parallel=10))["id"]
     deadline = time.monotonic() + 20
     while Run.objects.filter(parent_run_id=run_id, state="running").count() < 10:
         assert time.monotonic() < deadline, "the children never started"

@@ -5,7 +5,6 @@ worker processes (not the shared ``worker`` fixture), since they kill them.
 """
 
 import itertools
-import threading
 import time
 from collections import Counter
 
@@ -16,6 +15,7 @@ from server.runs.models import NodeRun, RunEvent
 from server.runs.services import reaper
 from tests.support.documents import agent, document, edge, node
 from tests.support.processes import FAST_RECOVERY, start_worker
+from tests.support.recovery import Reaper
 from tests.support.runs import assert_log_is_sound, start_run, wait_for_node, wait_for_run
 from tests.support.services import purge_maintenance_queue, restart_redis
 
@@ -41,27 +41,6 @@ def ten_node_slow_workflow(latency_ms: int = 700) -> dict:
             for s, t in itertools.pairwise(path)
         ]
     return document(nodes, edges, max_concurrency=8)
-
-
-class Reaper:
-    """The beat task's work, on a timer, in the test process."""
-
-    def __init__(self, interval: float = 0.5) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)
-
-    def _loop(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            reaper.reap()
-        connection.close()
-
-    def __enter__(self) -> "Reaper":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def test_sigkill_of_the_worker_mid_run_loses_nothing(api, fast_recovery):

@@ -15,10 +15,10 @@ from server.runs.dispatch import send_node_tasks
 from server.runs.journal import NodeTask
 from server.runs.models import TERMINAL_RUN_STATES, NodeRun, Run
 from server.runs.services.readiness import queue_for
-from tests.runs.test_recovery import Reaper
 from tests.support.chaos import _children
 from tests.support.documents import agent, document, edge, node
 from tests.support.processes import start_worker
+from tests.support.recovery import Reaper
 from tests.support.runs import (
     assert_log_is_sound,
     events_of,

@@ -14,26 +14,18 @@ from server.runs.models import NodeRun, Run
 from server.runs.publisher import run_events_committed
 from server.runs.services import flow_nodes
 from server.runs.services.resume import resume_run
-from tests.support.documents import document, edge, node, slow_agent
-from tests.support.runs import assert_log_is_sound, events_of, nodes_of, wait_for_run
+from tests.support.documents import document, edge, node, one_step, slow_agent
+from tests.support.runs import (
+    assert_log_is_sound,
+    events_of,
+    nodes_of,
+    run_workflow,
+    save_workflow,
+    start_run,
+    wait_for_run,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def save(api, doc: dict) -> str:
-    response = api.post("/api/v1/workflows/", {"document": doc}, format="json")
-    assert response.status_code == 201, response.content
-    errors = [p for p in response.json()["problems"] if p["severity"] == "error"]
-    assert not errors, errors
-    return response.json()["id"]
-
-
-def run(api, workflow_id: str, inputs: dict | None = None) -> str:
-    response = api.post(
-        f"/api/v1/workflows/{workflow_id}/runs/", {"inputs": inputs or {}}, format="json"
-    )
-    assert response.status_code == 202, response.content
-    return response.json()["id"]
 
 
 def counter(api, **transformer) -> str:
@@ -42,15 +34,11 @@ def counter(api, **transformer) -> str:
         "expression",
         '{"count": ($exists(run.previous) ? run.previous.output.count : run.start) + 1}',
     )
-    return save(
+    return save_workflow(
         api,
-        document(
-            [
-                node("input", "input"),
-                node("step", **transformer),
-                node("output", "output", expression="step"),
-            ],
-            [edge("input", "step"), edge("step", "output")],
+        one_step(
+            node("step", **transformer),
+            output="step",
             name="Counter",
             inputs={
                 "start": {"type": "number", "required": True},
@@ -62,13 +50,9 @@ def counter(api, **transformer) -> str:
 
 def parent(child_id: str, **config) -> dict:
     config.setdefault("inputs", '{"start": run.start}')
-    return document(
-        [
-            node("input", "input"),
-            node("loop", "workflow", workflow=child_id, **config),
-            node("output", "output", expression="loop"),
-        ],
-        [edge("input", "loop"), edge("loop", "output")],
+    return one_step(
+        node("loop", "workflow", workflow=child_id, **config),
+        output="loop",
         name="Parent",
         inputs={"start": {"type": "number", "required": True}},
     )
@@ -80,8 +64,10 @@ def children_of(run_id) -> list[Run]:
 
 def test_repeat_until_stops_at_the_iteration_where_it_holds(api, worker):
     child = counter(api)
-    parent_id = save(api, parent(child, repeat_until="output.output.count >= 3", max_iterations=10))
-    run_id = run(api, parent_id, {"start": 0})
+    parent_id = save_workflow(
+        api, parent(child, repeat_until="output.output.count >= 3", max_iterations=10)
+    )
+    run_id = run_workflow(api, parent_id, {"start": 0})["id"]
     finished = wait_for_run(run_id)
     assert finished.state == "succeeded", finished.error
     assert finished.output == {"output": {"output": {"count": 3}}}
@@ -109,8 +95,8 @@ def test_repeat_until_stops_at_the_iteration_where_it_holds(api, worker):
 
 def test_repeat_until_stops_at_max_iterations(api, worker):
     child = counter(api)
-    parent_id = save(api, parent(child, repeat_until="false", max_iterations=4))
-    run_id = run(api, parent_id, {"start": 10})
+    parent_id = save_workflow(api, parent(child, repeat_until="false", max_iterations=4))
+    run_id = run_workflow(api, parent_id, {"start": 10})["id"]
     finished = wait_for_run(run_id)
     assert finished.state == "succeeded", finished.error
     assert finished.output == {"output": {"output": {"count": 14}}}
@@ -121,7 +107,7 @@ def test_repeat_until_stops_at_max_iterations(api, worker):
 
 def test_without_repeat_until_the_child_runs_once(api, worker):
     child = counter(api)
-    run_id = run(api, save(api, parent(child)), {"start": 41})
+    run_id = start_run(api, parent(child), {"start": 41})["id"]
     finished = wait_for_run(run_id)
     assert finished.state == "succeeded", finished.error
     assert finished.output == {"output": {"output": {"count": 42}}}
@@ -130,7 +116,7 @@ def test_without_repeat_until_the_child_runs_once(api, worker):
 
 def test_a_failed_child_fails_the_node_with_its_error(api, worker):
     child = counter(api, expression='$error("the child broke")')
-    run_id = run(api, save(api, parent(child)), {"start": 0})
+    run_id = start_run(api, parent(child), {"start": 0})["id"]
     finished = wait_for_run(run_id)
     assert finished.state == "failed"
     loop = nodes_of(run_id)["loop"]
@@ -140,8 +126,8 @@ def test_a_failed_child_fails_the_node_with_its_error(api, worker):
 
 
 def test_cancelling_the_parent_cancels_its_children_within_two_seconds(api, worker):
-    slow = save(api, slow_agent(30_000, name="Slow"))
-    run_id = run(api, save(api, parent(slow, inputs="{}")), {"start": 0})
+    slow = save_workflow(api, slow_agent(30_000, name="Slow"))
+    run_id = start_run(api, parent(slow, inputs="{}"), {"start": 0})["id"]
     deadline = time.monotonic() + 20
     while not Run.objects.filter(parent_run_id=run_id, state="running").exists():
         assert time.monotonic() < deadline, "the child never started"
@@ -162,7 +148,7 @@ def test_a_resumed_parent_reuses_the_children_whose_inputs_match(api, worker):
     doc["nodes"].append(node("boom", expression='$error("after the loop")'))
     doc["edges"].append(edge("loop", "boom"))
     doc["edges"].append(edge("boom", "output", target_handle="boom"))
-    run_id = run(api, save(api, doc), {"start": 0})
+    run_id = start_run(api, doc, {"start": 0})["id"]
     first = wait_for_run(run_id)
     assert first.state == "failed"
     assert nodes_of(run_id)["loop"].state == "succeeded"
@@ -183,11 +169,11 @@ def test_the_reaper_starts_the_children_of_a_node_whose_call_was_lost(api, worke
         [edge("loop", "output")],
         name="Root loop",
     )
-    parent_id = save(api, doc)
+    parent_id = save_workflow(api, doc)
     # This process misses the node.waiting of the run it starts, as a crashed one would.
     run_events_committed.disconnect(dispatch_uid="runs.flow_nodes")
     try:
-        run_id = run(api, parent_id)
+        run_id = run_workflow(api, parent_id)["id"]
     finally:
         run_events_committed.connect(flow_nodes.on_run_events, dispatch_uid="runs.flow_nodes")
     assert NodeRun.objects.get(run_id=run_id, node_id="loop").state == "waiting"
@@ -232,7 +218,7 @@ def test_hostile_config_values_are_refused_on_save(api):
 
 def test_recursion_is_refused_when_the_child_runs_its_parent_back(api):
     child = counter(api)
-    parent_id = save(api, parent(child))
+    parent_id = save_workflow(api, parent(child))
     # Now the child runs the parent: saving it names the recursion.
     current = api.get(f"/api/v1/workflows/{child}/").json()
     looped = current["document"]

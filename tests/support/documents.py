@@ -85,6 +85,16 @@ def fan_out(width: int, *, node_type: str = "transformer", **config: Any) -> dic
     return document(nodes, edges, max_concurrency=max(8, width))
 
 
+def one_step(step: dict[str, Any], *, output: str = "", **fields: Any) -> dict[str, Any]:
+    """input → ``step`` → output, which outputs the expression ``output`` (its input if empty)."""
+    output_config = {"expression": output} if output else {}
+    return document(
+        [node("input", "input"), step, node("output", "output", **output_config)],
+        [edge("input", step["id"]), edge(step["id"], "output")],
+        **fields,
+    )
+
+
 def slow_agent(latency_ms: int, **fields: Any) -> dict[str, Any]:
     """input → one agent of `mock/slow` that answers after ``latency_ms`` → output."""
     return document(

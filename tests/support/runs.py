@@ -6,18 +6,30 @@ from typing import Any
 from server.runs.models import TERMINAL_RUN_STATES, NodeRun, Run, RunEvent
 
 
-def start_run(
-    api: Any, doc: dict[str, Any], inputs: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def save_workflow(api: Any, doc: dict[str, Any]) -> str:
+    """A new workflow of this document, which must have no error; its id."""
     workflow = api.post("/api/v1/workflows/", {"document": doc}, format="json")
     assert workflow.status_code == 201, workflow.content
     errors = [p for p in workflow.json()["problems"] if p["severity"] == "error"]
     assert not errors, errors
+    return str(workflow.json()["id"])
+
+
+def run_workflow(
+    api: Any, workflow_id: str, inputs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A run of the workflow, accepted: the answer's body."""
     response = api.post(
-        f"/api/v1/workflows/{workflow.json()['id']}/runs/", {"inputs": inputs or {}}, format="json"
+        f"/api/v1/workflows/{workflow_id}/runs/", {"inputs": inputs or {}}, format="json"
     )
     assert response.status_code == 202, response.content
-    return response.json()
+    return dict(response.json())
+
+
+def start_run(
+    api: Any, doc: dict[str, Any], inputs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return run_workflow(api, save_workflow(api, doc), inputs)
 
 
 def wait_for_run(
