@@ -1,6 +1,7 @@
 """Celery tasks: ids in, the runner or the service does the work."""
 
 import os
+from typing import Any
 
 from celery import Task
 
@@ -10,15 +11,17 @@ from server.runs.services import flow_nodes, reaper, retention, side_effects
 from server.triggers import notifications, schedules
 from workers.runtime import node_runner
 
+# Tasks that are safe to deliver twice run again, with backoff, when the
+# database connection drops under them.
+RETRIED_ON_DROPPED_CONNECTIONS: dict[str, Any] = {
+    "autoretry_for": node_runner.RETRIED_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": 10,
+    "max_retries": 8,
+}
 
-@app.task(
-    name="agentloom.execute_node",
-    bind=True,
-    autoretry_for=node_runner.RETRIED_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=10,
-    max_retries=8,
-)
+
+@app.task(name="agentloom.execute_node", bind=True, **RETRIED_ON_DROPPED_CONNECTIONS)
 def execute_node(self: Task, run_id: str, node_id: str) -> None:
     """Run one node, then the control nodes it makes ready (eager continuation).
 
@@ -32,14 +35,7 @@ def execute_node(self: Task, run_id: str, node_id: str) -> None:
     node_runner.run_task(run_id, node_id, worker=f"{hostname}#{os.getpid()}")
 
 
-@app.task(
-    name="agentloom.execute_nodes",
-    bind=True,
-    autoretry_for=node_runner.RETRIED_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=10,
-    max_retries=8,
-)
+@app.task(name="agentloom.execute_nodes", bind=True, **RETRIED_ON_DROPPED_CONNECTIONS)
 def execute_nodes(self: Task, run_id: str, node_ids: list[str]) -> None:
     """Run a batch of one run's control nodes (server/runs/dispatch.py), recorded together.
 
@@ -50,13 +46,7 @@ def execute_nodes(self: Task, run_id: str, node_ids: list[str]) -> None:
     node_runner.run_batch(run_id, node_ids, worker=f"{hostname}#{os.getpid()}")
 
 
-@app.task(
-    name="agentloom.advance_node",
-    autoretry_for=node_runner.RETRIED_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=10,
-    max_retries=8,
-)
+@app.task(name="agentloom.advance_node", **RETRIED_ON_DROPPED_CONNECTIONS)
 def advance_node(run_id: str, node_id: str) -> None:
     """Count the ended children of a waiting map or workflow node and start the next ones."""
     flow_nodes.advance_requested(run_id, node_id)
@@ -84,13 +74,7 @@ def send_notifications() -> dict[str, int]:
     return notifications.send_due_notifications()
 
 
-@app.task(
-    name="agentloom.roll_back",
-    autoretry_for=node_runner.RETRIED_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=10,
-    max_retries=8,
-)
+@app.task(name="agentloom.roll_back", **RETRIED_ON_DROPPED_CONNECTIONS)
 def roll_back(run_id: str) -> None:
     """Send a run's requested compensations, newest first (services/side_effects.py).
 
