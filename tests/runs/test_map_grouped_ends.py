@@ -64,7 +64,7 @@ def six_slow_items(api) -> str:
 
 def queued_advance(run_id: str, node_id: str) -> str:
     """An advance of the node asked for and not begun (its task queued, or lost): its key."""
-    key = flow_nodes._ADVANCE_REQUESTED.format(run_id, node_id)
+    key = flow_nodes.advance_request_key(run_id, node_id)
     assert cache.add(key, 1, timeout=60)
     return key
 

@@ -23,7 +23,7 @@ def run_workflow(
         f"/api/v1/workflows/{workflow_id}/runs/", {"inputs": inputs or {}}, format="json"
     )
     assert response.status_code == 202, response.content
-    return dict(response.json())
+    return response.json()
 
 
 def start_run(

@@ -78,7 +78,6 @@ _REPORTS_PER_STEP = 1000
 # An advance task asked for and not begun stands for this long for the ends
 # that follow: past it (the task was lost), the next end asks again.
 _ADVANCE_REQUEST_S = 10
-_ADVANCE_REQUESTED = "agentloom:advance-requested:{}:{}"
 # Items read one by one (a JSON path each) when starting at most this many
 # children; more (a map's first batch after a crash) read the whole list once.
 _ITEMS_BY_PATH = 16
@@ -94,10 +93,26 @@ def on_run_events(sender: Any, run: Run, events: list[RunEvent], **kwargs: Any) 
         for event in events:
             if event.type == "node.waiting" and event.data.get("kind") == WAITING_KIND:
                 advance(run.pk, event.node_id)
-        if run.parent_run_id is not None and any(e.type in RUN_ENDS for e in events):
+        if _parent_waits(run) and any(e.type in RUN_ENDS for e in events):
             request_advance(run.parent_run_id, run.parent_node)
     except Exception:
         logger.exception("could not advance a node waiting for child runs (the reaper will)")
+
+
+def _parent_waits(run: Run) -> bool:
+    """Whether the run is the child of a map or workflow node (an agent's tool polls its own)."""
+    if run.parent_run_id is None:
+        return False
+    constants = pinned.run_constants(run.parent_run_id)
+    if constants is None:
+        return False
+    parent = pinned.graph_for_version(constants.version_id).nodes.get(run.parent_node)
+    return parent is not None and parent.type in CHILD_NODE_TYPES
+
+
+def advance_request_key(run_id: Any, node_id: str) -> str:
+    """The cache key that stands for an advance of the node queued and not begun."""
+    return f"agentloom:advance-requested:{run_id}:{node_id}"
 
 
 def request_advance(run_id: Any, node_id: str) -> None:
@@ -105,7 +120,7 @@ def request_advance(run_id: Any, node_id: str) -> None:
 
     Without the cache or the broker the advance is made here and now.
     """
-    key = _ADVANCE_REQUESTED.format(run_id, node_id)
+    key = advance_request_key(run_id, node_id)
     try:
         if not cache.add(key, 1, timeout=_ADVANCE_REQUEST_S):
             return
@@ -119,7 +134,7 @@ def request_advance(run_id: Any, node_id: str) -> None:
 
 def advance_requested(run_id: Any, node_id: str) -> None:
     """The queued advance: from now on an end asks for another, which counts what this misses."""
-    cache.delete(_ADVANCE_REQUESTED.format(run_id, node_id))
+    cache.delete(advance_request_key(run_id, node_id))
     advance(run_id, node_id)
 
 
