@@ -115,11 +115,7 @@ def _keepable(task: NodeTask) -> bool:
     """A control node a worker may run with others (``scheduling.continuable``): not an http one."""
     if task.pool != queues.CONTROL:
         return False
-    constants = pinned.run_constants(task.run_id)
-    if constants is None:
-        return False
-    node = pinned.graph_for_version(constants.version_id).nodes.get(task.node_id)
-    return node is not None and node.type in CONTROL_TYPES
+    return pinned.node_type(task.run_id, task.node_id) in CONTROL_TYPES
 
 
 def _kombu_redis_message(message: Message, queue: str) -> str:

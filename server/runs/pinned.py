@@ -49,6 +49,15 @@ def run_constants(run_id: Any) -> RunConstants | None:
     return _created.get(str(run_id)) or _run_constants(str(run_id))
 
 
+def node_type(run_id: Any, node_id: str) -> str | None:
+    """The type of a node of the run's pinned version; None if there is no such run or node."""
+    constants = run_constants(run_id)
+    if constants is None:
+        return None
+    node = graph_for_version(constants.version_id).nodes.get(node_id)
+    return None if node is None else node.type
+
+
 # Runs this process created, whose first tasks it publishes: no need to read them back.
 _CREATED_MAX = 4096
 _created: OrderedDict[str, RunConstants] = OrderedDict()

@@ -103,11 +103,7 @@ def _parent_waits(run: Run) -> bool:
     """Whether the run is the child of a map or workflow node (an agent's tool polls its own)."""
     if run.parent_run_id is None:
         return False
-    constants = pinned.run_constants(run.parent_run_id)
-    if constants is None:
-        return False
-    parent = pinned.graph_for_version(constants.version_id).nodes.get(run.parent_node)
-    return parent is not None and parent.type in CHILD_NODE_TYPES
+    return pinned.node_type(run.parent_run_id, run.parent_node) in CHILD_NODE_TYPES
 
 
 def advance_request_key(run_id: Any, node_id: str) -> str:
