@@ -13,15 +13,15 @@ of the task's pool (server/queues.py); the run's workspace comes from
 Other brokers (the embedded in-process one) go through ``send_task`` to the
 pool's one queue.
 
-A run's control nodes published together (a fan-out's branches; not http
-nodes, which wait on a remote server) go as batch
-tasks of up to ``BATCH_NODES`` nodes: a delivery costs the Celery parent and
-the pool child a few milliseconds of bookkeeping, several times what a no-op
-node costs, and a batch's nodes are recorded together (group commit,
-services/continuation.py). A batch task leases the nodes it finds free and
-runs them as kept nodes; the rest is as for single tasks (a lost message is
-re-sent per node by the reaper). With eager continuation off there are no
-batches.
+A workspace's control nodes published together (a fan-out's branches, the
+first nodes of a map's children; not http nodes, which wait on a remote
+server) go as batch tasks of up to ``BATCH_NODES`` (run, node) pairs: a
+delivery costs the Celery parent and the pool child a few milliseconds of
+bookkeeping, several times what a no-op node costs, and a batch's nodes of one
+run are recorded together (group commit, services/continuation.py). A batch
+task leases the nodes it finds free and runs them as kept nodes; the rest is
+as for single tasks (a lost message is re-sent per node by the reaper). With
+eager continuation off there are no batches.
 
 The stop signal lives in the cache (Redis when distributed, process memory
 when embedded): a running node polls it between tokens, which is much cheaper
@@ -76,17 +76,18 @@ class Message:
 
 
 def messages_for(tasks: list[NodeTask]) -> list[Message]:
-    """Each task alone, but a run's control nodes due now, which go in batches."""
+    """Each task alone, but a workspace's control nodes due now, which go in batches."""
     config = settings.AGENTLOOM_RUNS
     # A task with no time slice runs one node: a batch would go back node by node.
     size = (
         min(BATCH_NODES, config["continuation_max_nodes"]) if config["continuation_slice_s"] else 1
     )
     messages: list[Message] = []
-    batchable: dict[str, list[str]] = {}
+    batchable: dict[str, list[tuple[str, str]]] = {}
     for task in tasks:
-        if size > 1 and not task.countdown_s and _keepable(task):
-            batchable.setdefault(task.run_id, []).append(task.node_id)
+        workspace = _batch_workspace(task) if size > 1 and not task.countdown_s else None
+        if workspace is not None:
+            batchable.setdefault(workspace, []).append((task.run_id, task.node_id))
         else:
             messages.append(
                 Message(
@@ -97,25 +98,31 @@ def messages_for(tasks: list[NodeTask]) -> list[Message]:
                     task.countdown_s,
                 )
             )
-    for run_id, node_ids in batchable.items():
+    for nodes in batchable.values():
         # Batches of even size: a fan-out's last one is not a straggler of one node.
-        n = len(node_ids)
+        n = len(nodes)
         count = -(-n // size)
-        for batch in (node_ids[i * n // count : (i + 1) * n // count] for i in range(count)):
+        for batch in (nodes[i * n // count : (i + 1) * n // count] for i in range(count)):
             name, args = (
-                (EXECUTE_NODE_TASK, (run_id, batch[0]))
-                if len(batch) == 1
-                else (EXECUTE_NODES_TASK, (run_id, batch))
+                (EXECUTE_NODE_TASK, batch[0]) if len(batch) == 1 else (EXECUTE_NODES_TASK, (batch,))
             )
-            messages.append(Message(name, args, run_id, queues.CONTROL, 0.0))
+            # The batch's shard is its workspace's: any of its runs names it.
+            messages.append(Message(name, args, batch[0][0], queues.CONTROL, 0.0))
     return messages
 
 
-def _keepable(task: NodeTask) -> bool:
-    """A control node a worker may run with others (``scheduling.continuable``): not an http one."""
+def _batch_workspace(task: NodeTask) -> str | None:
+    """The workspace of a control node a worker may run with others (``scheduling.continuable``).
+
+    None for a node that goes alone: an agent or an http node, or one of a
+    deleted run. Batches never mix workspaces, which have shards of their own.
+    """
     if task.pool != queues.CONTROL:
-        return False
-    return pinned.node_type(task.run_id, task.node_id) in CONTROL_TYPES
+        return None
+    constants = pinned.run_constants(task.run_id)
+    if constants is None or pinned.node_type(task.run_id, task.node_id) not in CONTROL_TYPES:
+        return None
+    return str(constants.workspace_id)
 
 
 def _kombu_redis_message(message: Message, queue: str) -> str:

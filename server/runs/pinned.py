@@ -12,6 +12,7 @@ taken edges.
 
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -46,7 +47,31 @@ class RunConstants:
 
 def run_constants(run_id: Any) -> RunConstants | None:
     """A run's workspace, version, inputs and predecessor, or None if there is no such run."""
-    return _created.get(str(run_id)) or _run_constants(str(run_id))
+    return runs_constants([run_id]).get(str(run_id))
+
+
+def runs_constants(run_ids: Iterable[Any]) -> dict[str, RunConstants]:
+    """The constants of these runs (by id as text) that exist, those not cached read in one query.
+
+    A batch task's nodes are of many runs (a map's children): one read, not one each.
+    """
+    found: dict[str, RunConstants] = {}
+    unread: list[str] = []
+    for run_id in map(str, run_ids):
+        cached = _constants.get(run_id)
+        if cached is None:
+            unread.append(run_id)
+        else:
+            _constants.move_to_end(run_id)
+            found[run_id] = cached
+    if unread:
+        rows = Run.objects.filter(pk__in=unread).values_list(
+            "id", "workspace_id", "version_id", "inputs", "resumed_from_id"
+        )
+        for pk, *constants in rows:
+            found[str(pk)] = RunConstants(*constants)
+            remember_run_constants(pk, found[str(pk)])
+    return found
 
 
 def node_type(run_id: Any, node_id: str) -> str | None:
@@ -58,26 +83,18 @@ def node_type(run_id: Any, node_id: str) -> str | None:
     return None if node is None else node.type
 
 
-# Runs this process created, whose first tasks it publishes: no need to read them back.
-_CREATED_MAX = 4096
-_created: OrderedDict[str, RunConstants] = OrderedDict()
+# Runs this process created (whose first tasks it publishes) or read. A run
+# not found is not remembered: its creator may not have committed it yet.
+_CONSTANTS_MAX = 4096
+_constants: OrderedDict[str, RunConstants] = OrderedDict()
 
 
 def remember_run_constants(run_id: Any, constants: RunConstants) -> None:
-    """A run's constants as its creator committed them."""
-    _created[str(run_id)] = constants
-    while len(_created) > _CREATED_MAX:
-        _created.popitem(last=False)
-
-
-@lru_cache(maxsize=4096)
-def _run_constants(run_id: str) -> RunConstants | None:
-    row = (
-        Run.objects.filter(pk=run_id)
-        .values("workspace_id", "version_id", "inputs", "resumed_from_id")
-        .first()
-    )
-    return RunConstants(**row) if row else None
+    """A run's constants as its creator committed them, or as read."""
+    _constants[str(run_id)] = constants
+    _constants.move_to_end(str(run_id))
+    while len(_constants) > _CONSTANTS_MAX:
+        _constants.popitem(last=False)
 
 
 # Rows hold inline outputs of up to the inline limit (64 KiB by default), so

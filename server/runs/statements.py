@@ -11,6 +11,7 @@ statement SQLite has to make two).
 """
 
 import json
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -504,45 +505,56 @@ def lease_node(
     return int(found[0][0]), {row[1]: _node_row(row[2:]) for row in found if row[1] is not None}
 
 
-def lease_nodes(run_id: Any, node_ids: list[str], worker: str, now: Any) -> dict[str, int]:
-    """Lease the queued nodes nobody holds of these to ``worker``; their attempts.
+def lease_nodes(nodes: list[tuple[Any, str]], worker: str, now: Any) -> dict[tuple[str, str], int]:
+    """Lease the queued nodes nobody holds of these (run id, node id) to ``worker``; their attempts.
 
-    A batch task's nodes (``dispatch.send_node_tasks``), in one statement: a
-    node another delivery took, or that is no longer queued, is left out.
+    A batch task's nodes (``dispatch.send_node_tasks``), of one run or of
+    several, in one statement: a node another delivery took, or that is no
+    longer queued, is left out. Keys are the run id as text and the node id.
     """
-    if not node_ids:
+    if not nodes:
         return {}
     no_flush = _NO_FLUSH if connection.vendor == "postgresql" else ""
-    placeholders = ", ".join(["%s"] * len(node_ids))
+    rows = ", ".join(["(%s, %s)"] * len(nodes))
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE runs_noderun SET worker = %s, heartbeat_at = %s "
-            f"WHERE run_id = %s AND node_id IN ({placeholders}) AND state = 'queued' "
-            f"AND heartbeat_at IS NULL{no_flush} RETURNING node_id, attempt",
-            [worker, _prep(NodeRun, "heartbeat_at", now), _run_id(run_id), *node_ids],
+            f"WHERE (run_id, node_id) IN (VALUES {rows}) AND state = 'queued' "
+            f"AND heartbeat_at IS NULL{no_flush} RETURNING run_id, node_id, attempt",
+            [
+                worker,
+                _prep(NodeRun, "heartbeat_at", now),
+                *(value for run_id, node_id in nodes for value in (_run_id(run_id), node_id)),
+            ],
         )
-        return {node_id: int(attempt) for node_id, attempt in cursor.fetchall()}
+        return {
+            (str(uuid.UUID(str(run_id))), node_id): int(attempt)
+            for run_id, node_id, attempt in cursor.fetchall()
+        }
 
 
-def release_leases(run_id: Any, held: list[tuple[str, int]], worker: str, now: Any) -> list[str]:
-    """Give back ``worker``'s leases on these (node id, attempt); the nodes released.
+def release_leases(held: list[tuple[Any, str, int]], worker: str, now: Any) -> set[tuple[str, str]]:
+    """Give back ``worker``'s leases on these (run id, node id, attempt); the nodes released.
 
-    They are marked dispatched now: their tasks are about to be published.
+    Keys as ``lease_nodes`` gives them. They are marked dispatched now: their
+    tasks are about to be published.
     """
     if not held:
-        return []
-    rows = ", ".join(["(%s, %s)"] * len(held))
+        return set()
+    rows = ", ".join(["(%s, %s, %s)"] * len(held))
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE runs_noderun SET heartbeat_at = NULL, dispatched_at = %s "
-            "WHERE run_id = %s AND worker = %s AND state = 'queued' "
-            f"AND heartbeat_at IS NOT NULL AND (node_id, attempt) IN (VALUES {rows}) "
-            "RETURNING node_id",
+            "WHERE worker = %s AND state = 'queued' AND heartbeat_at IS NOT NULL "
+            f"AND (run_id, node_id, attempt) IN (VALUES {rows}) RETURNING run_id, node_id",
             [
                 _prep(NodeRun, "dispatched_at", now),
-                _run_id(run_id),
                 worker,
-                *(value for claim in held for value in claim),
+                *(
+                    value
+                    for run_id, node_id, attempt in held
+                    for value in (_run_id(run_id), node_id, attempt)
+                ),
             ],
         )
-        return [row[0] for row in cursor.fetchall()]
+        return {(str(uuid.UUID(str(run_id))), node_id) for run_id, node_id in cursor.fetchall()}

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from server import queues
 from server.accounts.services import create_workspace
 from server.runs import dispatch, statements
 from server.runs.journal import NodeTask
@@ -153,11 +154,12 @@ def messages(monkeypatch, settings):
 
 
 def deliver(message: dispatch.Message) -> None:
-    run_id, nodes = message.args
     if message.name == dispatch.EXECUTE_NODES_TASK:
-        run_batch(run_id, nodes, worker="test#2")
+        (nodes,) = message.args
+        run_batch(nodes, worker="test#2")
     else:
-        run_task(run_id, nodes, worker="test#2")
+        run_id, node_id = message.args
+        run_task(run_id, node_id, worker="test#2")
 
 
 def test_a_fan_out_goes_in_batches_recorded_together_each_node_once(settings, messages, unhurried):
@@ -168,7 +170,7 @@ def test_a_fan_out_goes_in_batches_recorded_together_each_node_once(settings, me
     with CaptureQueriesContext(connection) as queries:
         run_task(str(run.pk), "input", worker="test#1")
         # The input's task keeps 100 branches; the other 200 go in batches of 25.
-        assert [len(m.args[1]) for m in messages] == [dispatch.BATCH_NODES] * 8
+        assert [len(m.args[0]) for m in messages] == [dispatch.BATCH_NODES] * 8
         while messages:
             message = messages.pop(0)
             deliver(message)
@@ -213,7 +215,7 @@ def test_a_batch_leaves_the_nodes_another_delivery_holds(settings, messages):
     }
     assert NodeRun.objects.get(run=run, node_id="w2").worker == "other#9"
     # The holder gives it back; its task runs it, and the join.
-    statements.release_leases(run.pk, [("w2", held[0])], "other#9", timezone.now())
+    statements.release_leases([(run.pk, "w2", held[0])], "other#9", timezone.now())
     run_task(str(run.pk), "w2", worker="test#3")
     while messages:
         deliver(messages.pop(0))
@@ -221,3 +223,106 @@ def test_a_batch_leaves_the_nodes_another_delivery_holds(settings, messages):
     assert run.state == "succeeded", run.error
     assert_log_is_sound(run.pk)
     assert {(n.state, n.attempt) for n in NodeRun.objects.filter(run=run)} == {("succeeded", 1)}
+
+
+def runs_in_one_workspace(name: str, docs: list[dict]) -> list[Run]:
+    """A run of each document, all in one new workspace."""
+    user = get_user_model().objects.create_user(name)
+    workspace = create_workspace(owner=user, name=name)
+    return [
+        start.create_run(
+            workflow=workflow_services.create_workflow(
+                user=user, workspace_id=workspace.pk, document=doc
+            ),
+            user=user,
+            inputs={},
+        )
+        for doc in docs
+    ]
+
+
+def first_tasks(runs: list[Run]) -> list[NodeTask]:
+    return [NodeTask(str(run.pk), "input", queues.CONTROL) for run in runs]
+
+
+def run_until_done(messages: list[dispatch.Message]) -> None:
+    while messages:
+        message = messages.pop(0)
+        deliver(message)
+        # Delivered twice (a worker lost before its ack): the second finds nothing to do.
+        deliver(message)
+
+
+def assert_each_node_once(runs: list[Run]) -> None:
+    for run in runs:
+        assert_log_is_sound(run.pk)
+        per_node = Counter(
+            (e.node_id, e.type) for e in events_of(run.pk) if e.type.startswith("node.")
+        )
+        assert set(per_node.values()) == {1}, per_node
+
+
+def test_a_batch_carries_first_nodes_of_several_runs_of_one_workspace(settings, messages):
+    """A map's children: their first nodes reach a worker together, each run recorded whole."""
+    allow(settings, 100)
+    ours = runs_in_one_workspace("batched", [chain(1, expression="'ok'") for _ in range(6)])
+    (theirs,) = runs_in_one_workspace("other", [chain(1, expression="'ok'")])
+    messages.clear()
+    batches = dispatch.messages_for(first_tasks([*ours, theirs]))
+    # One batch for our workspace's six runs; the other workspace's run goes alone, to its shard.
+    assert [m.name for m in batches] == [dispatch.EXECUTE_NODES_TASK, dispatch.EXECUTE_NODE_TASK]
+    assert sorted(batches[0].args[0]) == sorted((str(run.pk), "input") for run in ours)
+    assert batches[1].args == (str(theirs.pk), "input")
+    with CaptureQueriesContext(connection) as queries:
+        deliver(batches[0])
+    leases = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert sum(1 for sql in leases if "SET worker" in sql) == 1, "the six leased in one statement"
+    run_until_done([*messages, *batches])
+    for run in [*ours, theirs]:
+        run.refresh_from_db()
+        assert run.state == "succeeded", run.error
+        assert run.output == {"output": {"n0": "ok"}}
+    assert_each_node_once([*ours, theirs])
+
+
+def test_a_run_that_fails_in_a_batch_gives_back_only_its_own_nodes(settings, messages):
+    allow(settings, 100)
+    failing = fan_out(3, expression="'ok'")
+    for item in failing["nodes"]:
+        if item["id"] == "w1":
+            item["data"]["config"]["expression"] = '$error("boom")'
+    runs = runs_in_one_workspace("failing", [failing, fan_out(3, expression="'ok'")])
+    messages.clear()
+    [batch] = dispatch.messages_for(first_tasks(runs))
+    deliver(batch)
+    failed, succeeded = runs
+    succeeded.refresh_from_db()
+    assert succeeded.state == "succeeded", "its nodes were run in the batch, not given back"
+    run_until_done(messages)
+    failed.refresh_from_db()
+    assert (failed.state, succeeded.state) == ("failed", "succeeded")
+    assert NodeRun.objects.get(run=failed, node_id="output").state == "cancelled"
+    assert set(NodeRun.objects.filter(run=succeeded).values_list("state", flat=True)) == {
+        "succeeded"
+    }
+    assert_each_node_once(runs)
+
+
+def test_a_batch_out_of_time_gives_back_every_runs_nodes_in_one_statement(settings, messages):
+    # The time slice ends after the first group: the other runs' nodes go back to the broker.
+    allow(settings, 100, slice_s=1e-9)
+    runs = runs_in_one_workspace("sliced", [chain(2, expression="'ok'") for _ in range(5)])
+    messages.clear()
+    [batch] = dispatch.messages_for(first_tasks(runs))
+    with CaptureQueriesContext(connection) as queries:
+        deliver(batch)
+    sqls = [q["sql"] for q in queries.captured_queries]
+    gave_back = [sql for sql in sqls if "SET heartbeat_at = NULL" in sql]
+    assert len(gave_back) == 1, gave_back
+    assert [m.name for m in messages] == [dispatch.EXECUTE_NODES_TASK]
+    assert len(messages[0].args[0]) >= 4, "the runs not begun, and what the first one made ready"
+    run_until_done(messages)
+    for run in runs:
+        run.refresh_from_db()
+        assert run.state == "succeeded", run.error
+    assert_each_node_once(runs)

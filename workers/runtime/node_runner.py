@@ -60,11 +60,11 @@ def run_task(run_id: str, node_id: str, *, worker: str) -> None:
         _give_back(more)
 
 
-def run_batch(run_id: str, node_ids: list[str], *, worker: str) -> None:
-    """A batch task (one run's control nodes, dispatch.py): those still free run as kept nodes."""
+def run_batch(nodes: list[tuple[str, str]], *, worker: str) -> None:
+    """A batch task ((run id, node id) pairs, dispatch.py): those still free run as kept nodes."""
     more = Continuation.for_task(worker, heartbeats)
     try:
-        more.take_batch(run_id, node_ids)
+        more.take_batch([(run_id, node_id) for run_id, node_id in nodes])
         _run_kept(more)
     finally:
         _give_back(more)

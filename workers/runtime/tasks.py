@@ -36,14 +36,16 @@ def execute_node(self: Task, run_id: str, node_id: str) -> None:
 
 
 @app.task(name="agentloom.execute_nodes", bind=True, **RETRIED_ON_DROPPED_CONNECTIONS)
-def execute_nodes(self: Task, run_id: str, node_ids: list[str]) -> None:
-    """Run a batch of one run's control nodes (server/runs/dispatch.py), recorded together.
+def execute_nodes(self: Task, nodes: list[tuple[str, str]]) -> None:
+    """Run a batch of (run id, node id) control nodes of one workspace (server/runs/dispatch.py).
+
+    A run's nodes in the batch are recorded together.
 
     Safe to deliver twice: each node is leased by a compare-and-set, and a
     node already leased is left to its holder (or to the reaper).
     """
     hostname = self.request.hostname or "worker"
-    node_runner.run_batch(run_id, node_ids, worker=f"{hostname}#{os.getpid()}")
+    node_runner.run_batch(nodes, worker=f"{hostname}#{os.getpid()}")
 
 
 @app.task(name="agentloom.advance_node", **RETRIED_ON_DROPPED_CONNECTIONS)

@@ -27,9 +27,11 @@ the edges the successes resolve are counted at their targets together
 and when the group ends: a fan-out's branches cost one statement at the join
 per group, not one each.
 
-A fan-out's branches reach workers in batch tasks (server/runs/dispatch.py):
-``take_batch`` leases those nobody holds in one statement, and they run as
-kept nodes, in groups.
+A fan-out's branches, and the first nodes of a map's children, reach workers
+in batch tasks (server/runs/dispatch.py): ``take_batch`` leases those nobody
+holds in one statement, and they run as kept nodes, in groups of one run each
+(a group holds one run's lock). A run that stops gives back only its own kept
+nodes; the end of the time slice gives back all.
 """
 
 import time
@@ -128,35 +130,40 @@ class Continuation:
 
         return KeepReady(choose, took)
 
-    def take_batch(self, run_id: str, node_ids: list[str]) -> None:
+    def take_batch(self, nodes: list[tuple[str, str]]) -> None:
         """Lease the nodes of a batch task that nobody holds, to run as kept nodes.
 
-        A node another delivery took, or that is no longer queued (done,
+        The nodes may be of several runs (a map's children, dispatch.py). A
+        node another delivery took, or that is no longer queued (done,
         cancelled), is not leased; the rest are held like nodes a success kept.
         """
-        constants = pinned.run_constants(run_id)
-        if constants is None:
-            return
-        graph = pinned.graph_for_version(constants.version_id)
+        # Run ids as the statements give them back.
+        nodes = [(str(uuid.UUID(run_id)), node_id) for run_id, node_id in nodes]
+        constants = pinned.runs_constants({run_id for run_id, _ in nodes})
+        live = [(run_id, node_id) for run_id, node_id in nodes if run_id in constants]
         now = timezone.now()
-        leased = statements.lease_nodes(run_id, node_ids, self.worker, now)
-        for node_id in node_ids:
-            if node_id in leased:
-                self._hold(
-                    Claim(
-                        run_id=uuid.UUID(run_id),
-                        workspace_id=constants.workspace_id,
-                        node_id=node_id,
-                        node_type=graph.nodes[node_id].type,
-                        attempt=leased[node_id],
-                        held_state=NodeState.QUEUED,
-                        version_id=constants.version_id,
-                        run_inputs=constants.inputs,
-                        resumed_from_id=constants.resumed_from_id,
-                        started_at=now,
-                        worker=self.worker,
-                    )
+        leased = statements.lease_nodes(live, self.worker, now)
+        for run_id, node_id in live:
+            attempt = leased.get((run_id, node_id))
+            if attempt is None:
+                continue
+            run_constants = constants[run_id]
+            graph = pinned.graph_for_version(run_constants.version_id)
+            self._hold(
+                Claim(
+                    run_id=uuid.UUID(run_id),
+                    workspace_id=run_constants.workspace_id,
+                    node_id=node_id,
+                    node_type=graph.nodes[node_id].type,
+                    attempt=attempt,
+                    held_state=NodeState.QUEUED,
+                    version_id=run_constants.version_id,
+                    run_inputs=run_constants.inputs,
+                    resumed_from_id=run_constants.resumed_from_id,
+                    started_at=now,
+                    worker=self.worker,
                 )
+            )
 
     def _hold(self, claim: Claim) -> None:
         self.held.append(claim)
@@ -180,9 +187,14 @@ class Continuation:
         self.started += 1
         return begun
 
-    def groupable(self) -> bool:
-        """Whether the next kept node may be recorded in a group (``run_together``)."""
-        return bool(self.held) and self.held[0].node_type in CONTROL_TYPES
+    def groupable(self, run_id: uuid.UUID | None = None) -> bool:
+        """Whether the next kept node may be recorded in a group (``run_together``).
+
+        With ``run_id``: in the group of that run's nodes (one run lock, one transaction).
+        """
+        if not self.held or self.held[0].node_type not in CONTROL_TYPES:
+            return False
+        return run_id is None or self.held[0].run_id == run_id
 
     def run_together(self, compute: Compute) -> tuple[Claim, NodeError, object] | None:
         """Run kept pure control nodes in a row, recorded in one transaction (group commit).
@@ -235,7 +247,7 @@ class Continuation:
                         journal.deferred_edges = []
                     if (
                         journal.run.state != RunState.RUNNING
-                        or not self.groupable()
+                        or not self.groupable(run_id)
                         or self._out_of_time()
                         or took > QUICK_S
                         or time.monotonic() >= window_ends
@@ -248,8 +260,10 @@ class Continuation:
             raise
         for node_id, row in written.items():
             pinned.remember_succeeded_row(run_id, node_id, row)
-        if self.held and (journal.run.state != RunState.RUNNING or self._out_of_time()):
+        if self._out_of_time():
             self.release()
+        elif journal.run.state != RunState.RUNNING:
+            self.release(run_id)
         return failed
 
     def _resolve_deferred(self, journal: RunJournal, claim: Claim) -> None:
@@ -269,24 +283,20 @@ class Continuation:
         """A begun node that could not finish here (a dropped connection): it goes back too."""
         self.held.appendleft(claim)
 
-    def release(self) -> None:
-        """Give the kept nodes not started back to the broker."""
-        held, self.held = list(self.held), deque()
-        for claim in held:
+    def release(self, run_id: uuid.UUID | None = None) -> None:
+        """Give the kept nodes not started back to the broker: all, or those of one run."""
+        giving = [c for c in self.held if run_id is None or c.run_id == run_id]
+        self.held = deque(c for c in self.held if run_id is not None and c.run_id != run_id)
+        for claim in giving:
             self.holder.drop(claim)
-        if not held:
-            return
-        run_id = held[0].run_id
-        released = set(
-            statements.release_leases(
-                run_id, [(c.node_id, c.attempt) for c in held], self.worker, timezone.now()
-            )
+        released = statements.release_leases(
+            [(c.run_id, c.node_id, c.attempt) for c in giving], self.worker, timezone.now()
         )
         send_node_tasks(
             [
-                NodeTask(str(run_id), c.node_id, queue_for(c.node_type))
-                for c in held
-                if c.node_id in released
+                NodeTask(str(c.run_id), c.node_id, queue_for(c.node_type))
+                for c in giving
+                if (str(uuid.UUID(str(c.run_id))), c.node_id) in released
             ]
         )
 
