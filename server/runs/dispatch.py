@@ -66,7 +66,7 @@ _STOP_TTL_S = 24 * 3600
 
 @dataclass(frozen=True)
 class Message:
-    """One task to publish: a node, or a batch of one run's control nodes."""
+    """One task to publish: a node, or a batch of one workspace's control nodes."""
 
     name: str
     args: tuple[Any, ...]

@@ -59,6 +59,14 @@ def new_run(doc) -> Run:
     return start.create_run(workflow=workflow, user=user, inputs={})
 
 
+def failing_at(doc: dict, node_id: str) -> dict:
+    """The document with that transformer raising an error."""
+    for item in doc["nodes"]:
+        if item["id"] == node_id:
+            item["data"]["config"]["expression"] = '$error("boom")'
+    return doc
+
+
 def drain(run: Run, tasks: list[NodeTask]) -> int:
     """Run the input's task and every task published after it; how many tasks ran."""
     tasks.clear()
@@ -99,11 +107,7 @@ def test_a_chain_is_recorded_in_few_transactions_with_every_transition(settings,
 
 def test_a_failing_node_in_a_group_ends_it_and_is_recorded_alone(settings, tasks):
     allow(settings, 1000)
-    doc = chain(10, expression="'ok'")
-    for item in doc["nodes"]:
-        if item["id"] == "n6":
-            item["data"]["config"]["expression"] = '$error("boom")'
-    run = new_run(doc)
+    run = new_run(failing_at(chain(10, expression="'ok'"), "n6"))
     drain(run, tasks)
     run.refresh_from_db()
     assert run.state == "failed"
@@ -287,10 +291,7 @@ def test_a_batch_carries_first_nodes_of_several_runs_of_one_workspace(settings, 
 
 def test_a_run_that_fails_in_a_batch_gives_back_only_its_own_nodes(settings, messages):
     allow(settings, 100)
-    failing = fan_out(3, expression="'ok'")
-    for item in failing["nodes"]:
-        if item["id"] == "w1":
-            item["data"]["config"]["expression"] = '$error("boom")'
+    failing = failing_at(fan_out(3, expression="'ok'"), "w1")
     runs = runs_in_one_workspace("failing", [failing, fan_out(3, expression="'ok'")])
     messages.clear()
     [batch] = dispatch.messages_for(first_tasks(runs))
