@@ -460,6 +460,30 @@ def node_rows(run_id: Any, node_ids: Iterable[str]) -> tuple[str | None, dict[st
     return run_state, {row[1]: _node_row(row[2:]) for row in rows}
 
 
+def run_end(run_id: Any) -> tuple[list[str], dict[str, Any]]:
+    """What a run with no node left to run ends with, in one query.
+
+    Its failed nodes' ids, and its result: each succeeded output node's
+    output by node id (one kept as an artifact by the artifact's id).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT node_id, state, output, output_artifact_id FROM runs_noderun WHERE run_id = %s "
+            "AND (state = 'failed' OR (node_type = 'output' AND state = 'succeeded'))",
+            [_run_id(run_id)],
+        )
+        rows = cursor.fetchall()
+    failed = [node_id for node_id, state, _, _ in rows if state == "failed"]
+    output = {
+        node_id: _json(value)
+        if artifact_id is None
+        else {"artifact": str(uuid.UUID(str(artifact_id)))}
+        for node_id, state, value, artifact_id in rows
+        if state == "succeeded"
+    }
+    return failed, output
+
+
 _LEASE = (
     "UPDATE runs_noderun SET worker = %s, heartbeat_at = %s "
     "WHERE run_id = %s AND node_id = %s AND state = 'queued' AND heartbeat_at IS NULL{no_flush} "

@@ -438,6 +438,25 @@ def test_bad_run_inputs_are_400(api):
     assert api.post(url, {"inputs": "x"}, format="json").status_code == 400
 
 
+def test_a_run_whose_output_is_kept_in_storage_names_it_in_its_result(api, settings):
+    limit = settings.AGENTLOOM_LIMITS["max_inline_output_bytes"]
+    big = {"rows": [{"i": i, "text": "lorem ipsum " * 8} for i in range(2000)]}
+    doc = document(
+        [
+            node("input", "input"),
+            agent("big", model="mock/json", mock_json=big, response_format="json", stream=False),
+            node("small", "output", expression="'done'"),
+            node("large", "output"),
+        ],
+        [edge("input", "big"), edge("big", "small"), edge("big", "large")],
+    )
+    run = wait_for_run(start_run(api, doc)["id"])
+    assert run.state == "succeeded", run.error
+    artifact = nodes_of(run.pk)["large"].output_artifact
+    assert artifact is not None and artifact.size > limit
+    assert run.output == {"small": "done", "large": {"artifact": str(artifact.pk)}}
+
+
 def test_a_large_streamed_answer_goes_to_storage_and_its_stream_stops_at_the_limit(api, settings):
     limit = settings.AGENTLOOM_LIMITS["max_inline_output_bytes"]
     big = {"rows": [{"i": i, "text": "lorem ipsum " * 8} for i in range(2000)]}

@@ -7,6 +7,7 @@ callers in ``execution``, ``stopping`` and ``start`` hold the run lock.
 from datetime import datetime
 from typing import Any
 
+from server.runs import statements
 from server.runs.journal import RunJournal
 from server.runs.models import LIVE_NODE_STATES, NodeRun, NodeState, Run, RunState
 from server.runs.spend import count_finished_run, month_of, over_budget, workspace_budget
@@ -45,11 +46,7 @@ def finish_if_done(journal: RunJournal) -> None:
     run = journal.run
     if run.state != RunState.RUNNING or run.unfinished_nodes > 0:
         return
-    failed = list(
-        NodeRun.objects.filter(run_id=run.pk, state=NodeState.FAILED).values_list(
-            "node_id", flat=True
-        )
-    )
+    failed, output = statements.run_end(run.pk)
     finished = {"finished_at": journal.now}
     totals = {
         "duration_ms": ms_between(run.started_at or run.created_at, journal.now),
@@ -65,22 +62,10 @@ def finish_if_done(journal: RunJournal) -> None:
         journal.update_run(state=RunState.FAILED, error=error, **finished)
         journal.emit("run.failed", error=error, **totals)
     else:
-        output = run_output(run.pk)
         journal.update_run(state=RunState.SUCCEEDED, output=output, **finished)
         journal.emit("run.succeeded", output=output, **totals)
     count_finished_run(run)
     journal.freed_slot = True
-
-
-def run_output(run_id: Any) -> dict[str, Any]:
-    """The run's result: each output node's output, by node id."""
-    rows = NodeRun.objects.filter(
-        run_id=run_id, node_type="output", state=NodeState.SUCCEEDED
-    ).values_list("node_id", "output", "output_artifact_id")
-    return {
-        node_id: output if artifact_id is None else {"artifact": str(artifact_id)}
-        for node_id, output, artifact_id in rows
-    }
 
 
 def stop_run(
