@@ -453,7 +453,8 @@ def test_a_run_whose_output_is_kept_in_storage_names_it_in_its_result(api, setti
     run = wait_for_run(start_run(api, doc)["id"])
     assert run.state == "succeeded", run.error
     artifact = nodes_of(run.pk)["large"].output_artifact
-    assert artifact is not None and artifact.size > limit
+    assert artifact is not None
+    assert artifact.size > limit
     assert run.output == {"small": "done", "large": {"artifact": str(artifact.pk)}}
 
 
