@@ -10,7 +10,7 @@ sends nothing, and a message lost after commit is re-sent by the reaper.
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from server.runs import statements
 from server.runs.models import Run, RunEvent
+from server.runs.spend import count_finished_runs
 from workers.engine.scheduling import EdgeDecision
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class RunJournal:
     events: list[RunEvent] = field(default_factory=list)
     tasks: list[NodeTask] = field(default_factory=list)
     stop_signal: bool = False
+    # The run ended: its slot is free (admission) and its month counts it (spend).
     freed_slot: bool = False
     run_fields: set[str] = field(default_factory=set)
     # Eager continuation: given the nodes about to be queued (in queue order),
@@ -96,11 +98,7 @@ class RunJournal:
         Without ``on_commit``: for a caller that has the effects of several
         journals run together (new runs started in one batch).
         """
-        if not self.events and not self.run_fields:
-            return False
-        statements.insert_events(self.events)
-        statements.update_run(self.run, {"next_seq", *self.run_fields})
-        return True
+        return bool(write_journals([self]))
 
     def on_commit(self) -> None:
         """Have the effects run after the commit.
@@ -117,6 +115,23 @@ class RunJournal:
         transaction.on_commit(run_after_commit, robust=True)
 
 
+def write_journals(journals: list[RunJournal]) -> list[RunJournal]:
+    """Write these transitions: the journals that had anything to write.
+
+    Their events in one INSERT, each run's changed fields, and the month
+    counters of the runs that ended (``freed_slot``), last: the counter's row
+    stays locked to the commit, and no run lock is waited for after it.
+    """
+    written = [journal for journal in journals if journal.events or journal.run_fields]
+    if not written:
+        return []
+    statements.insert_events([event for journal in written for event in journal.events])
+    for journal in written:
+        statements.update_run(journal.run, {"next_seq", *journal.run_fields})
+    count_finished_runs([journal.run for journal in written if journal.freed_slot])
+    return written
+
+
 @contextmanager
 def locked_run(run_id: Any, after_commit: Callable[[RunJournal], None]) -> Iterator[RunJournal]:
     """A transaction holding the run's row lock; events and run fields are written at the end."""
@@ -127,3 +142,40 @@ def locked_run(run_id: Any, after_commit: Callable[[RunJournal], None]) -> Itera
         journal = RunJournal(run=run, after_commit=after_commit)
         yield journal
         journal.flush()
+
+
+@contextmanager
+def locked_runs(
+    after_commit: Callable[[list[RunJournal]], None],
+) -> Iterator[Callable[[Any], AbstractContextManager[RunJournal]]]:
+    """One transaction for transitions of several runs (group commit across runs).
+
+    Yields ``transition_of(run_id)``, which takes that run's row lock, held to
+    the commit. Callers take the locks in one order (ascending run ids), so
+    that two such transactions never wait on each other. The journals are
+    written together at the end (``write_journals``) and their effects run
+    together after the commit.
+    """
+    journals: list[RunJournal] = []
+
+    def each_after_commit(journal: RunJournal) -> None:
+        after_commit([journal])
+
+    @contextmanager
+    def transition_of(run_id: Any) -> Iterator[RunJournal]:
+        run = statements.lock_run(run_id)
+        if run is None:
+            raise Run.DoesNotExist(run_id)
+        journal = RunJournal(run=run, after_commit=each_after_commit)
+        yield journal
+        journals.append(journal)
+
+    with transaction.atomic():
+        yield transition_of
+        written = write_journals(journals)
+
+        def run_after_commit() -> None:
+            after_commit(written)
+
+        if written:
+            transaction.on_commit(run_after_commit, robust=True)

@@ -215,23 +215,40 @@ def workspace_budget(workspace_id: uuid.UUID) -> Decimal | None:
     return budget
 
 
-def count_finished_run(run: Run) -> None:
-    """Add an ending run to its month's counter; in the transaction that ends it."""
+def count_finished_runs(runs: list[Run]) -> None:
+    """Add ending runs to their months' counters; in the transaction that ends them.
+
+    One statement, the runs of one workspace and month summed first (an
+    upsert cannot touch a row twice): the counter's row is locked from here to
+    the commit, so the callers count last, after every run lock they take.
+    """
+    counts: dict[tuple[uuid.UUID, date], list[Any]] = {}
+    for run in runs:
+        count = counts.setdefault((run.workspace_id, month_of(run.created_at)), [0, 0, 0, 0])
+        count[0] += 1
+        count[1] += run.prompt_tokens
+        count[2] += run.completion_tokens
+        count[3] += run.cost_usd
+    if not counts:
+        return
     table = WorkspaceSpend._meta.db_table
     values = [
-        _prep(WorkspaceSpend, "workspace", run.workspace_id),
-        _prep(WorkspaceSpend, "month", month_of(run.created_at)),
-        run.prompt_tokens,
-        run.completion_tokens,
-        run.cost_usd,
+        value
+        for (workspace_id, month), count in counts.items()
+        for value in (
+            _prep(WorkspaceSpend, "workspace", workspace_id),
+            _prep(WorkspaceSpend, "month", month),
+            *count,
+        )
     ]
-    # One statement, and no lost update when two runs of the month end at once.
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(counts))
+    # No lost update when runs of the month end at once in other transactions.
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (workspace_id, month, runs, prompt_tokens, completion_tokens,"
-            " cost_usd) VALUES (%s, %s, 1, %s, %s, %s)"
+            f" cost_usd) VALUES {rows}"
             " ON CONFLICT (workspace_id, month) DO UPDATE SET"
-            f" runs = {table}.runs + 1,"
+            f" runs = {table}.runs + excluded.runs,"
             f" prompt_tokens = {table}.prompt_tokens + excluded.prompt_tokens,"
             f" completion_tokens = {table}.completion_tokens + excluded.completion_tokens,"
             f" cost_usd = {table}.cost_usd + excluded.cost_usd",

@@ -5,6 +5,7 @@ of sent), so the statements and the transactions can be counted.
 """
 
 import itertools
+import re
 from collections import Counter
 
 import pytest
@@ -14,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from server import queues
+from server.accounts.models import WorkspaceSpend
 from server.accounts.services import create_workspace
 from server.runs import dispatch, statements
 from server.runs.journal import NodeTask
@@ -327,3 +329,30 @@ def test_a_batch_out_of_time_gives_back_every_runs_nodes_in_one_statement(settin
         run.refresh_from_db()
         assert run.state == "succeeded", run.error
     assert_each_node_once(runs)
+
+
+def test_runs_of_a_batch_are_recorded_together_their_locks_taken_in_order(
+    settings, messages, unhurried
+):
+    """Group commit across runs: one transaction, each run still whole and counted once."""
+    allow(settings, 100)
+    one_node = document([node("out", "output", expression="'x'")])
+    # Fewer than the workspace's cap of running runs (20): all start at once.
+    runs = runs_in_one_workspace("rows", [one_node] * 16)
+    messages.clear()
+    [batch] = dispatch.messages_for([NodeTask(str(r.pk), "out", queues.CONTROL) for r in runs])
+    with CaptureQueriesContext(connection) as queries:
+        deliver(batch)
+    for run in runs:
+        run.refresh_from_db()
+        assert run.state == "succeeded", run.error
+        assert run.output == {"out": "x"}
+    assert_each_node_once(runs)
+    sqls = [q["sql"] for q in queries.captured_queries]
+    transactions = "\n".join(sqls).split("COMMIT")
+    assert len(transactions) - 1 == 1, "the 16 runs' ends in one transaction"
+    locked = re.findall(r"FROM runs_run WHERE id = '([0-9a-f-]+)'", transactions[0])
+    assert len(locked) == 16
+    assert locked == sorted(locked), "two rows never wait on each other"
+    assert sum(1 for sql in sqls if "INSERT INTO accounts_workspacespend" in sql) == 1
+    assert WorkspaceSpend.objects.get(workspace_id=runs[0].workspace_id).runs == 16

@@ -17,8 +17,10 @@ back to the broker. Before each node it reads the run's state, so a cancel
 stops it at the next node.
 
 Group commit: a row of kept pure control nodes (input, transformer, output)
-is recorded in one transaction under one run lock (``run_together``), each
-node still its own compare-and-set with its own events, in order. The lock is
+is recorded in one transaction under their run's lock (``run_together``),
+each node still its own compare-and-set with its own events, in order; the
+row goes on with the next runs' nodes (a batch of a map's children), each
+under its own run's lock, taken in ascending order of run id. A lock is
 held for at most ``GROUP_WINDOW_S`` and one node's computation; a cancel waits
 for it, well within its 2 s. A crash rolls the open group back; what was
 committed before it is a lease the reaper requeues, as above. Within a group
@@ -29,9 +31,9 @@ per group, not one each.
 
 A fan-out's branches, and the first nodes of a map's children, reach workers
 in batch tasks (server/runs/dispatch.py): ``take_batch`` leases those nobody
-holds in one statement, and they run as kept nodes, in groups of one run each
-(a group holds one run's lock). A run that stops gives back only its own kept
-nodes; the end of the time slice gives back all.
+holds in one statement, and they run as kept nodes, in groups, in ascending
+order of run id. A run that stops gives back only its own kept nodes; the
+end of the time slice gives back all.
 """
 
 import time
@@ -57,7 +59,7 @@ from server.runs.services.execution import (
     succeed_in,
 )
 from server.runs.services.readiness import queue_for, resolve_deferred
-from server.runs.services.start import transition
+from server.runs.services.start import transitions
 from workers.engine.document import CONTROL_TYPES, Graph
 from workers.engine.scheduling import continuable
 
@@ -143,7 +145,9 @@ class Continuation:
         live = [(run_id, node_id) for run_id, node_id in nodes if run_id in constants]
         now = timezone.now()
         leased = statements.lease_nodes(live, self.worker, now)
-        for run_id, node_id in live:
+        # In ascending order of run id, a run's nodes in their order: a row of
+        # group commit goes on across runs only in that order (``_joins``).
+        for run_id, node_id in sorted(live, key=lambda pair: pair[0]):
             attempt = leased.get((run_id, node_id))
             if attempt is None:
                 continue
@@ -199,19 +203,22 @@ class Continuation:
     def run_together(self, compute: Compute) -> tuple[Claim, NodeError, object] | None:
         """Run kept pure control nodes in a row, recorded in one transaction (group commit).
 
-        The row ends at a node of another kind, when the run stops, out of
-        time, after ``GROUP_WINDOW_S``, or after a node that took longer than
-        ``QUICK_S`` to compute: the first node is computed before the run lock
-        is taken, the next ones only while the nodes before them were quick,
-        so the lock is held for at most the window and one node. A node whose
-        computation failed ends the row: its failure is returned, to be
-        recorded after this commit by the caller. On an exception the
-        transaction rolls back and the nodes begun here are held again, to go
-        back to the broker (``release``).
+        The row goes on across runs (a batch of a map's children): after a
+        run's nodes, the next run's join the transaction under that run's own
+        lock, in ascending order of run id (``_joins``). It ends at a node of
+        another kind, out of time, after ``GROUP_WINDOW_S``, or after a node
+        that took longer than ``QUICK_S`` to compute: the first node is
+        computed before any run lock is taken, the next ones only while the
+        nodes before them were quick, so each lock is held for at most the
+        window and one node. A run that stops ends its own nodes' part of the
+        row. A node whose computation failed ends the row: its failure is
+        returned, to be recorded after this commit by the caller. On an
+        exception the transaction rolls back and the nodes begun here are held
+        again, to go back to the broker (``release``).
         """
-        run_id = self.held[0].run_id
         begun: list[Claim] = []
-        written: dict[str, statements.NodeRow] = {}
+        written: dict[tuple[str, str], statements.NodeRow] = {}
+        stopped: list[uuid.UUID] = []
 
         def take() -> tuple[Claim, NodeResult | tuple[NodeError, object] | None, float]:
             claim = self.held.popleft()
@@ -224,47 +231,69 @@ class Continuation:
         failed: tuple[Claim, NodeError, object] | None = None
         try:
             claim, outcome, took = take()
-            with transition(run_id) as journal:
+            with transitions() as transition_of:
                 window_ends = time.monotonic() + GROUP_WINDOW_S
-                journal.deferred_edges = []
                 while True:
-                    self.holder.drop(claim)
-                    if isinstance(outcome, tuple):
-                        failed = (claim, *outcome)
-                        break
-                    if outcome is not None:
-                        recorded = succeed_in(
-                            journal, claim, outcome, keep_ready=self.keeper(claim)
-                        )
-                        if isinstance(recorded, NodeError):
-                            failed = (claim, recorded, outcome.node_input)
-                            break
-                        if recorded is not None:
-                            written[claim.node_id] = recorded
-                    if not self.held:
-                        # The next node may be one these successes make ready.
-                        self._resolve_deferred(journal, claim)
+                    run_id = claim.run_id
+                    with transition_of(run_id) as journal:
                         journal.deferred_edges = []
+                        while True:
+                            self.holder.drop(claim)
+                            if isinstance(outcome, tuple):
+                                failed = (claim, *outcome)
+                                break
+                            if outcome is not None:
+                                recorded = succeed_in(
+                                    journal, claim, outcome, keep_ready=self.keeper(claim)
+                                )
+                                if isinstance(recorded, NodeError):
+                                    failed = (claim, recorded, outcome.node_input)
+                                    break
+                                if recorded is not None:
+                                    written[(str(run_id), claim.node_id)] = recorded
+                            if not self.held:
+                                # The next node may be one these successes make ready.
+                                self._resolve_deferred(journal, claim)
+                                journal.deferred_edges = []
+                            if (
+                                journal.run.state != RunState.RUNNING
+                                or not self.groupable(run_id)
+                                or self._out_of_time()
+                                or took > QUICK_S
+                                or time.monotonic() >= window_ends
+                            ):
+                                break
+                            claim, outcome, took = take()
+                        self._resolve_deferred(journal, claim)
+                    if journal.run.state != RunState.RUNNING:
+                        stopped.append(run_id)
                     if (
-                        journal.run.state != RunState.RUNNING
-                        or not self.groupable(run_id)
+                        failed is not None
+                        or not self._joins(run_id)
                         or self._out_of_time()
                         or took > QUICK_S
                         or time.monotonic() >= window_ends
                     ):
                         break
                     claim, outcome, took = take()
-                self._resolve_deferred(journal, claim)
         except BaseException:
             self.held.extendleft(reversed(begun))
             raise
-        for node_id, row in written.items():
-            pinned.remember_succeeded_row(run_id, node_id, row)
+        for (run, node_id), row in written.items():
+            pinned.remember_succeeded_row(run, node_id, row)
         if self._out_of_time():
             self.release()
-        elif journal.run.state != RunState.RUNNING:
+        for run_id in stopped:
             self.release(run_id)
         return failed
+
+    def _joins(self, run_id: uuid.UUID) -> bool:
+        """Whether the next kept node joins the open row: a control node of a later run.
+
+        Every row takes its runs' locks in ascending order of id, so two rows
+        never wait on each other (``journal.locked_runs``).
+        """
+        return self.groupable() and str(self.held[0].run_id) > str(run_id)
 
     def _resolve_deferred(self, journal: RunJournal, claim: Claim) -> None:
         """Count the group's deferred edges; this worker may keep the nodes they make ready."""
@@ -301,13 +330,15 @@ class Continuation:
         )
 
 
-def _sources(claim: Claim, written: dict[str, statements.NodeRow]) -> dict[str, statements.NodeRow]:
+def _sources(
+    claim: Claim, written: dict[tuple[str, str], statements.NodeRow]
+) -> dict[str, statements.NodeRow]:
     """A kept node's succeeded sources: recorded in this group, cached, or read."""
     graph = pinned.graph_for_version(claim.version_id)
     sources: dict[str, statements.NodeRow] = {}
     unread: list[str] = []
     for source in {edge.source for edge in graph.in_edges(claim.node_id)}:
-        row = written.get(source) or pinned.succeeded_row(claim.run_id, source)
+        row = written.get((str(claim.run_id), source)) or pinned.succeeded_row(claim.run_id, source)
         if row is None:
             unread.append(source)
         else:

@@ -10,7 +10,7 @@ from typing import Any
 from server.runs import statements
 from server.runs.journal import RunJournal
 from server.runs.models import LIVE_NODE_STATES, NodeRun, NodeState, Run, RunState
-from server.runs.spend import count_finished_run, month_of, over_budget, workspace_budget
+from server.runs.spend import month_of, over_budget, workspace_budget
 from workers.engine.budget import budget_exceeded
 from workers.engine.document import Graph
 
@@ -64,7 +64,7 @@ def finish_if_done(journal: RunJournal) -> None:
     else:
         journal.update_run(state=RunState.SUCCEEDED, output=output, **finished)
         journal.emit("run.succeeded", output=output, **totals)
-    count_finished_run(run)
+    # The month's counter is added to when the journal is written (journal.write_journals).
     journal.freed_slot = True
 
 
@@ -99,6 +99,6 @@ def stop_run(
             completion_tokens=run.completion_tokens,
             cost_usd=run.cost_usd,
         )
-    count_finished_run(run)
     journal.stop_signal = True
+    # The month's counter is added to when the journal is written (journal.write_journals).
     journal.freed_slot = True

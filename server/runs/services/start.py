@@ -19,8 +19,8 @@ by one of them whichever commits first.
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -36,7 +36,7 @@ from server.core.errors import ApiError
 from server.core.limits import engine_limits
 from server.runs import pinned, statements
 from server.runs.dispatch import send_node_tasks, signal_run_stopped
-from server.runs.journal import NodeTask, RunJournal, locked_run
+from server.runs.journal import NodeTask, RunJournal, locked_run, locked_runs
 from server.runs.models import NodeRun, NodeState, Run, RunState, Trigger
 from server.runs.publisher import publish_run_events
 from server.runs.services.finishing import finish_if_done, stop_run
@@ -81,6 +81,16 @@ def stop_child_runs(run_id: Any) -> None:
         with transition(child_id) as journal:
             if journal.run.state in (RunState.QUEUED, RunState.RUNNING):
                 stop_run(journal, RunState.CANCELLED, reason="Its parent run was stopped.")
+
+
+@contextmanager
+def transitions() -> Iterator[Callable[[Any], AbstractContextManager[RunJournal]]]:
+    """Transitions of several runs in one transaction; their effects sent together after it.
+
+    ``journal.locked_runs``: the caller takes the runs in ascending order of id.
+    """
+    with locked_runs(_after_commit_all) as transition_of:
+        yield transition_of
 
 
 @contextmanager
