@@ -228,6 +228,10 @@ class Continuation:
             computing = time.monotonic()
             return claim, compute(claim), time.monotonic() - computing
 
+        def bounded() -> bool:
+            """Whether the row ends here: out of time, past its window, or after a slow node."""
+            return self._out_of_time() or took > QUICK_S or time.monotonic() >= window_ends
+
         failed: tuple[Claim, NodeError, object] | None = None
         try:
             claim, outcome, took = take()
@@ -258,22 +262,14 @@ class Continuation:
                             if (
                                 journal.run.state != RunState.RUNNING
                                 or not self.groupable(run_id)
-                                or self._out_of_time()
-                                or took > QUICK_S
-                                or time.monotonic() >= window_ends
+                                or bounded()
                             ):
                                 break
                             claim, outcome, took = take()
                         self._resolve_deferred(journal, claim)
                     if journal.run.state != RunState.RUNNING:
                         stopped.append(run_id)
-                    if (
-                        failed is not None
-                        or not self._joins(run_id)
-                        or self._out_of_time()
-                        or took > QUICK_S
-                        or time.monotonic() >= window_ends
-                    ):
+                    if failed is not None or not self._joins(run_id) or bounded():
                         break
                     claim, outcome, took = take()
         except BaseException:
