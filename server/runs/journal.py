@@ -136,12 +136,17 @@ def write_journals(journals: list[RunJournal]) -> list[RunJournal]:
 def locked_run(run_id: Any, after_commit: Callable[[RunJournal], None]) -> Iterator[RunJournal]:
     """A transaction holding the run's row lock; events and run fields are written at the end."""
     with transaction.atomic():
-        run = statements.lock_run(run_id)
-        if run is None:
-            raise Run.DoesNotExist(run_id)
-        journal = RunJournal(run=run, after_commit=after_commit)
+        journal = _locked_journal(run_id, after_commit)
         yield journal
         journal.flush()
+
+
+def _locked_journal(run_id: Any, after_commit: Callable[[RunJournal], None]) -> RunJournal:
+    """The run's row, locked to the end of the transaction, in a new journal."""
+    run = statements.lock_run(run_id)
+    if run is None:
+        raise Run.DoesNotExist(run_id)
+    return RunJournal(run=run, after_commit=after_commit)
 
 
 @contextmanager
@@ -163,10 +168,7 @@ def locked_runs(
 
     @contextmanager
     def transition_of(run_id: Any) -> Iterator[RunJournal]:
-        run = statements.lock_run(run_id)
-        if run is None:
-            raise Run.DoesNotExist(run_id)
-        journal = RunJournal(run=run, after_commit=each_after_commit)
+        journal = _locked_journal(run_id, each_after_commit)
         yield journal
         journals.append(journal)
 
