@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 from django.db import connections
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,14 +52,24 @@ def purge_task_queues() -> None:
 
 @contextmanager
 def holding_advisory_lock(key: str) -> Iterator[None]:
-    """Another connection holds this transaction-scoped advisory lock until the block ends."""
-    holder = connections.create_connection("default")
+    """Another connection holds this transaction-scoped advisory lock until the block ends.
+
+    A connection of its own, not one of the process's pool: threads of the
+    test may need every pooled connection while the lock is held.
+    """
+    database = connections["default"].settings_dict
+    holder = psycopg.connect(
+        host=database["HOST"] or None,
+        port=database["PORT"] or None,
+        user=database["USER"] or None,
+        password=database["PASSWORD"] or None,
+        dbname=database["NAME"],
+        autocommit=True,
+    )
     try:
-        with holder.cursor() as cursor:
-            cursor.execute("BEGIN")
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+        holder.execute("BEGIN")
+        holder.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
         yield
-        with holder.cursor() as cursor:
-            cursor.execute("COMMIT")
+        holder.execute("COMMIT")
     finally:
         holder.close()

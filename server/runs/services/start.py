@@ -7,17 +7,19 @@ rather than in the journal because starting waiting runs is itself a
 transition: the journal stays mechanics, and no module imports back.
 
 Admission (the workspace's cap of running runs) is serialised per workspace by
-a transaction-scoped advisory lock that is only ever tried, never waited for
-(``_admission``), not by the workspace row. A new run tries it before its
-INSERT: holding it, with room and nothing waiting, the run is written already
-started; otherwise it is written ``queued``, and whoever holds the admission
-lock starts the oldest waiting runs while there is room (``start_queued_runs``).
-A start that finds the lock taken leaves its run to the holder, who looks again
-after its commit; and it looks itself after its own commit, so the run is seen
-by one of them whichever commits first.
+a transaction-scoped advisory lock (``_admission``), not by the workspace row.
+A new run tries it before its INSERT (again for a moment, outside a caller's
+transaction): holding it, with room and nothing waiting, the run is written
+already started; otherwise it is written ``queued``, and whoever holds the
+admission lock starts the oldest waiting runs while there is room
+(``start_queued_runs``). The lock is never waited for: a start that does not
+get it leaves its run to the holder, who looks again after its commit; and it
+looks itself after its own commit, so the run is seen by one of them whichever
+commits first.
 """
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -27,11 +29,12 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from rest_framework import status
 
 from server.accounts.models import Workspace
+from server.core.coalescing import Coalescer
 from server.core.errors import ApiError
 from server.core.limits import engine_limits
 from server.runs import pinned, statements
@@ -152,15 +155,51 @@ def start_run(
     resumed_from: Run | None = None,
     parent: Mapping[str, Any] | None = None,
 ) -> NewRun:
-    """``create_run``, with the node counts an answer about the new run shows."""
-    (new,) = start_runs(
-        workflow=workflow,
-        user=user,
-        requests=[RunRequest(inputs, resumed_from, parent)],
-        version_number=version_number,
-        trigger=trigger,
-    )
-    return new
+    """``create_run``, with the node counts an answer about the new run shows.
+
+    Outside a transaction (an API call, a webhook), concurrent starts of one
+    version by one user in this process are written together (``_together``):
+    one transaction, one admission and one publish for all of them, and their
+    first tasks batched across runs. A refusal of the call's own (its inputs)
+    comes before it joins; one of the batch's (over the budget, the database
+    gone) is every member's.
+    """
+    version = _checked_version(workflow, version_number)
+    graph = pinned.graph_for_version(version.pk)
+    request = RunRequest(_resolved_inputs(graph, inputs), resumed_from, parent)
+    start = _Start(workflow, version, graph, user, trigger, request)
+    if connection.in_atomic_block:
+        (new,) = _insert_runs(workflow, version, graph, user, trigger, [request])
+        return new
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    return _together.call((version.pk, trigger, user_id), start)
+
+
+@dataclass(frozen=True)
+class _Start:
+    """One call's start, checked, as ``_together`` batches it."""
+
+    workflow: Workflow
+    version: WorkflowVersion
+    graph: Graph
+    user: Any
+    trigger: str
+    request: RunRequest
+
+
+def _start_together(_key: tuple[Any, ...], starts: list[_Start]) -> list[NewRun]:
+    like = starts[0]
+    requests = [start.request for start in starts]
+    return _insert_runs(like.workflow, like.version, like.graph, like.user, like.trigger, requests)
+
+
+# A batch's INSERT of runs, nodes and events stays a few statements. A caller
+# waiting for another's batch gives its database connection back to the pool
+# meanwhile: the callers of a burst would otherwise hold them all, and those
+# still to come would wait for one to check their requests.
+_together: Coalescer[tuple[Any, ...], _Start, NewRun] = Coalescer(
+    _start_together, max_batch=50, before_waiting=close_old_connections
+)
 
 
 def start_runs(
@@ -185,11 +224,29 @@ def start_runs(
     """
     version = _checked_version(workflow, version_number)
     graph = pinned.graph_for_version(version.pk)
-    resolved = [_resolved_inputs(graph, request.inputs) for request in requests]
+    resolved = [
+        RunRequest(_resolved_inputs(graph, request.inputs), request.resumed_from, request.parent)
+        for request in requests
+    ]
+    return _insert_runs(workflow, version, graph, user, trigger, resolved)
+
+
+def _insert_runs(
+    workflow: Workflow,
+    version: WorkflowVersion,
+    graph: Graph,
+    user: Any,
+    trigger: str,
+    requests: list[RunRequest],
+) -> list[NewRun]:
+    """``start_runs`` of requests whose inputs are resolved."""
     workspace_id = workflow.workspace_id
     startable = _startable_new(graph)
+    # Inside a caller's transaction (a map's children, under their parent's
+    # lock), the admission lock is tried once: the caller's locks stay short.
+    patience_s = 0.0 if connection.in_atomic_block else ADMISSION_PATIENCE_S
     with transaction.atomic():
-        room, limit = _room(workspace_id)
+        room, limit = _room(workspace_id, patience_s=patience_s)
         now = timezone.now()
         journals: list[RunJournal] = []
         node_runs: list[dict[str, NodeRun]] = []
@@ -198,7 +255,7 @@ def start_runs(
                 workspace_id=workspace_id,
                 workflow=workflow,
                 version=version,
-                inputs=resolved[index],
+                inputs=request.inputs,
                 trigger=trigger,
                 triggered_by=user if getattr(user, "is_authenticated", False) else None,
                 resumed_from=request.resumed_from,
@@ -269,9 +326,9 @@ def _resolved_inputs(graph: Graph, inputs: Mapping[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def _room(workspace_id: uuid.UUID) -> tuple[int, int]:
+def _room(workspace_id: uuid.UUID, *, patience_s: float) -> tuple[int, int]:
     """How many new runs start at once, and the workspace's cap; refused over the budget."""
-    admitted, limit, budget = _admission(workspace_id)
+    admitted, limit, budget = _admission(workspace_id, patience_s=patience_s)
     refusal = over_budget(workspace_id, month_of(timezone.now()), budget=budget)
     if refusal is not None:
         raise ApiError(
@@ -389,30 +446,40 @@ def _limits(workspace_id: uuid.UUID) -> tuple[int, Any]:
     return limit, budget
 
 
-def _admission(workspace_id: uuid.UUID) -> tuple[bool, int, Any]:
+def _admission(workspace_id: uuid.UUID, *, patience_s: float = 0.0) -> tuple[bool, int, Any]:
     """Whether this transaction took the workspace's admission lock, its cap and its budget.
 
-    The lock (until the transaction ends) is only ever tried, never waited
-    for: a holder looks for waiting runs again after its commit. On PostgreSQL
-    the try and the workspace's row are one statement; SQLite's transactions
-    (``IMMEDIATE``) already run one at a time.
+    The lock is held until the transaction ends, and never waited for: a
+    holder looks for waiting runs again after its commit. An admission pass
+    tries it once; a start outside any other transaction tries again for
+    ``patience_s`` (``ADMISSION_PATIENCE_S``), since every usual holder keeps
+    it for a few statements and a run written ``queued`` because a neighbour
+    held it costs a second transaction to start. On PostgreSQL the try and the
+    workspace's row are one statement; SQLite's transactions (``IMMEDIATE``)
+    already run one at a time.
     """
     if connection.vendor != "postgresql":
         return (True, *_limits(workspace_id))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)), "
-            "max_running_runs, monthly_budget_usd FROM accounts_workspace WHERE id = %s",
-            [
-                f"agentloom:run-admission:{workspace_id}",
-                Workspace._meta.pk.get_db_prep_value(workspace_id, connection),
-            ],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise Workspace.DoesNotExist(workspace_id)
-    locked, limit, budget = row
-    return bool(locked), limit, budget
+    deadline = time.monotonic() + patience_s
+    pause = 0.001
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)), "
+                "max_running_runs, monthly_budget_usd FROM accounts_workspace WHERE id = %s",
+                [
+                    f"agentloom:run-admission:{workspace_id}",
+                    Workspace._meta.pk.get_db_prep_value(workspace_id, connection),
+                ],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise Workspace.DoesNotExist(workspace_id)
+        locked, limit, budget = row
+        if locked or time.monotonic() + pause > deadline:
+            return bool(locked), limit, budget
+        time.sleep(pause)
+        pause *= 2
 
 
 def _start(journal: RunJournal, graph: Graph) -> None:
@@ -440,6 +507,8 @@ def _started(journal: RunJournal, graph: Graph) -> None:
 # they bound how long one caller holds the lock and works for the others.
 ADMISSION_BATCH = 50
 ADMISSION_PASSES = 20
+# How long a start tries for the admission lock before writing its runs queued.
+ADMISSION_PATIENCE_S = 0.2
 
 
 def start_queued_runs(workspace_id: uuid.UUID, *, limit: int | None = None) -> int:
@@ -485,13 +554,16 @@ def _admission_pass(workspace_id: uuid.UUID) -> int | None:
         )
         # Accepted under the budget, they waited while other runs spent the rest.
         refusal = over_budget(workspace_id, month_of(timezone.now()), budget=budget)
-        for run_id, version_id in waiting:
-            with transition(run_id) as journal:
-                if journal.run.state != RunState.QUEUED:
-                    continue
-                if refusal is not None:
-                    error = {"code": "budget_exceeded", "message": refusal}
-                    stop_run(journal, RunState.FAILED, error=error)
-                else:
-                    _start(journal, pinned.graph_for_version(version_id))
+        # One commit for all of them, their first tasks published together
+        # (batched across runs); the locks in ascending order of run id.
+        with transitions() as transition_of:
+            for run_id, version_id in sorted(waiting):
+                with transition_of(run_id) as journal:
+                    if journal.run.state != RunState.QUEUED:
+                        continue
+                    if refusal is not None:
+                        error = {"code": "budget_exceeded", "message": refusal}
+                        stop_run(journal, RunState.FAILED, error=error)
+                    else:
+                        _start(journal, pinned.graph_for_version(version_id))
         return len(waiting)
