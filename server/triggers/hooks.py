@@ -3,7 +3,7 @@
 The checks and the run's start happen in one hop to a thread
 (``webhooks.receive``). A trigger that answers with the run's output then
 waits on the event loop, reading the run's state between sleeps, so a slow
-run holds no worker thread while the caller waits.
+run holds no worker thread, nor a database connection, while the caller waits.
 """
 
 import asyncio
@@ -13,13 +13,14 @@ from typing import Any
 import redis
 from asgiref.sync import sync_to_async
 from django.core.exceptions import RequestDataTooBig
+from django.db import close_old_connections, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from server.core.errors import ApiError, Unavailable, error_body
 from server.runs.models import TERMINAL_RUN_STATES, Run
 from server.triggers.models import Respond
-from server.triggers.webhooks import Call, receive
+from server.triggers.webhooks import Accepted, Call, receive
 
 _FIRST_POLL_S = 0.05
 _MAX_POLL_S = 0.5
@@ -53,7 +54,7 @@ async def hook(request: HttpRequest, token: str) -> HttpResponse:
         query={key: request.GET.get(key) for key in request.GET},
     )
     try:
-        accepted = await sync_to_async(receive)(token, call)
+        accepted = await sync_to_async(_receive)(token, call)
     except ApiError as error:
         return _error(error)
     except (redis.ConnectionError, redis.TimeoutError):
@@ -71,8 +72,30 @@ async def hook(request: HttpRequest, token: str) -> HttpResponse:
     return JsonResponse({"run": accepted.run_id}, status=202)
 
 
+def _give_back_connection() -> None:
+    """Return the request thread's database connection to the pool now.
+
+    Django does it when the answer has been sent; a call that waits for its
+    run's output would hold it for up to ``wait_s``, and a few such calls would
+    hold every connection of the process. (Inside a transaction, which only a
+    test's request runs in, the connection is the transaction's.)
+    """
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
+def _receive(token: str, call: Call) -> Accepted:
+    try:
+        return receive(token, call)
+    finally:
+        _give_back_connection()
+
+
 def _run_end(run_id: str) -> dict[str, Any] | None:
-    row = Run.objects.filter(pk=run_id).values("state", "output", "error").first()
+    try:
+        row = Run.objects.filter(pk=run_id).values("state", "output", "error").first()
+    finally:
+        _give_back_connection()
     if row is None or row["state"] not in TERMINAL_RUN_STATES:
         return None
     return dict(row)

@@ -124,3 +124,54 @@ def test_concurrent_senders_each_start_one_run_and_every_run_finishes(api, worke
         time.sleep(0.5)
     assert runs.filter(state="succeeded").count() == 200
     assert sorted(run.inputs["n"] for run in runs) == list(range(200))
+
+
+def test_callers_waiting_for_output_hold_no_database_connection(api, token, django_db_blocker):
+    """Three calls waiting for runs that wait for a person, on a server with two pooled connections.
+
+    Each call waits its whole ``wait_s``; a request sent meanwhile still gets
+    a connection at once.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.support.processes import start_asgi
+
+    doc = document(
+        [node("gate", "approval", message="Go ahead?"), node("out", "output")],
+        [edge("gate", "out")],
+    )
+    saved = api.post("/api/v1/workflows/", {"document": doc}, format="json")
+    assert saved.status_code == 201, saved.content
+    workflow = saved.json()["id"]
+    created = api.post(
+        "/api/v1/triggers/",
+        {"workflow": workflow, "name": "slow", "respond": "output", "wait_s": 8},
+        format="json",
+    ).json()
+    with django_db_blocker.unblock():
+        server, base = start_asgi(DB_POOL_MAX_SIZE="2", DB_POOL_TIMEOUT_S="20")
+    try:
+        url = base + created["url"]
+
+        def send() -> tuple[int, dict]:
+            return _post(url, b"{}", signed_headers(created["secret"], b"{}"))
+
+        with ThreadPoolExecutor(3) as pool:
+            waiting = [pool.submit(send) for _ in range(3)]
+            deadline = time.monotonic() + 10
+            while Run.objects.filter(workflow_id=workflow).count() < 3:
+                assert time.monotonic() < deadline, "the calls never started their runs"
+                time.sleep(0.05)
+            asked = time.monotonic()
+            request = urllib.request.Request(
+                f"{base}/api/v1/workflows/{workflow}/",
+                headers={"Authorization": f"Token {token}"},
+            )
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                assert answer.status == 200
+            answered_s = time.monotonic() - asked
+            answers = [future.result() for future in waiting]
+        assert [status for status, _ in answers] == [202] * 3
+        assert answered_s < 4, answered_s
+    finally:
+        server.stop()
