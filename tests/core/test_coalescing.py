@@ -47,6 +47,19 @@ def settle(coalescer: Coalescer, key: str, waiting: int) -> None:
         time.sleep(0.005)
 
 
+def burst(coalescer: Coalescer, recorder: Recorder, later: list[int]) -> dict:
+    """Item 1's batch held in flight while ``later`` items' calls queue behind it; every answer."""
+    answers: dict = {}
+    first = call_in_thread(coalescer, "k", 1, answers)
+    assert recorder.first_started.wait(10)
+    others = [call_in_thread(coalescer, "k", item, answers) for item in later]
+    settle(coalescer, "k", len(later))
+    recorder.release_first.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    return answers
+
+
 def test_a_lone_call_is_its_own_batch():
     recorder = Recorder()
     recorder.release_first.set()
@@ -64,14 +77,7 @@ def test_calls_arriving_during_a_batch_are_done_together_by_the_oldest():
         max_batch=10,
         before_waiting=lambda: waited.append(threading.current_thread().name),
     )
-    answers: dict = {}
-    first = call_in_thread(coalescer, "k", 1, answers)
-    assert recorder.first_started.wait(10)
-    others = [call_in_thread(coalescer, "k", item, answers) for item in range(2, 7)]
-    settle(coalescer, "k", 5)
-    recorder.release_first.set()
-    for thread in [first, *others]:
-        thread.join(10)
+    answers = burst(coalescer, recorder, list(range(2, 7)))
     assert recorder.batches[0] == ("k", [1])
     assert [key for key, _ in recorder.batches] == ["k", "k"]
     assert sorted(recorder.batches[1][1]) == [2, 3, 4, 5, 6]
@@ -84,14 +90,7 @@ def test_calls_arriving_during_a_batch_are_done_together_by_the_oldest():
 def test_a_batch_is_bounded_and_the_rest_goes_in_the_next():
     recorder = Recorder()
     coalescer = Coalescer(recorder.work, max_batch=3)
-    answers: dict = {}
-    first = call_in_thread(coalescer, "k", 1, answers)
-    assert recorder.first_started.wait(10)
-    others = [call_in_thread(coalescer, "k", item, answers) for item in range(2, 9)]
-    settle(coalescer, "k", 7)
-    recorder.release_first.set()
-    for thread in [first, *others]:
-        thread.join(10)
+    answers = burst(coalescer, recorder, list(range(2, 9)))
     assert [len(items) for _, items in recorder.batches] == [1, 3, 3, 1]
     assert answers == {item: item * 2 for item in range(1, 9)}
 
@@ -100,14 +99,7 @@ def test_a_failed_batch_fails_its_callers_only_and_the_next_batch_still_runs():
     recorder = Recorder()
     recorder.fail_on = {1}
     coalescer = Coalescer(recorder.work, max_batch=10)
-    answers: dict = {}
-    first = call_in_thread(coalescer, "k", 1, answers)
-    assert recorder.first_started.wait(10)
-    others = [call_in_thread(coalescer, "k", item, answers) for item in (2, 3)]
-    settle(coalescer, "k", 2)
-    recorder.release_first.set()
-    for thread in [first, *others]:
-        thread.join(10)
+    answers = burst(coalescer, recorder, [2, 3])
     assert isinstance(answers[1], ValueError)
     assert answers[2] == 4
     assert answers[3] == 6
