@@ -13,6 +13,7 @@ Only for callers outside a transaction: a batch commits in the thread that
 does it, not in the callers'.
 """
 
+import logging
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from typing import Generic, TypeVar
 Key = TypeVar("Key", bound=Hashable)
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -65,14 +68,22 @@ class Coalescer(Generic[Key, Item, Result]):
             else:
                 waiting.append(call)
         if not call.leads:
-            if self._before_waiting is not None:
-                self._before_waiting()
+            self._give_back()
             call.answered.wait()
         if call.leads:
             self._lead(key)
         if call.error is not None:
             raise call.error
         return call.result  # type: ignore[return-value]
+
+    def _give_back(self) -> None:
+        """``before_waiting``, whose failure must not keep a queued call from its turn."""
+        if self._before_waiting is None:
+            return
+        try:
+            self._before_waiting()
+        except Exception:
+            logger.warning("Giving back before waiting for a batch failed", exc_info=True)
 
     def _lead(self, key: Key) -> None:
         """Do the batch at the head of the key's calls, then hand the next one to its oldest."""

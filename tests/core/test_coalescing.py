@@ -133,3 +133,15 @@ def test_many_callers_each_get_their_own_answer(callers):
     done = sorted(item for _, items in recorder.batches for item in items)
     assert done == list(range(callers))
     assert all(len(items) <= 7 for _, items in recorder.batches)
+
+
+def test_a_caller_whose_giving_back_fails_still_takes_its_turn():
+    recorder = Recorder()
+
+    def fails() -> None:
+        raise ConnectionError("the database went away")
+
+    coalescer = Coalescer(recorder.work, max_batch=10, before_waiting=fails)
+    answers = burst(coalescer, recorder, [2, 3])
+    assert answers == {1: 2, 2: 4, 3: 6}
+    assert coalescer._waiting == {}

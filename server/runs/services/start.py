@@ -167,11 +167,11 @@ def start_run(
     version = _checked_version(workflow, version_number)
     graph = pinned.graph_for_version(version.pk)
     request = RunRequest(_resolved_inputs(graph, inputs), resumed_from, parent)
-    start = _Start(workflow, version, graph, user, trigger, request)
     if connection.in_atomic_block:
         (new,) = _insert_runs(workflow, version, graph, user, trigger, [request])
         return new
     user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    start = _Start(workflow, version, graph, user, trigger, request)
     return _together.call((version.pk, trigger, user_id), start)
 
 
