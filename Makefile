@@ -70,8 +70,17 @@ typecheck: $(VENV)/.synced
 	$(VENV)/bin/mypy server workers
 	$(VENV)/bin/mypy --strict workers/engine
 
+# Most tests wait on real processes (workers, servers, sockets) and use about
+# one core: two pytest-xdist processes, each with its own test database, Redis
+# database and var directory (tests/settings.py), a module to each at a time
+# (modules share their worker and server). The few tests that restart the
+# machine's Redis would disturb the other process's, so they run after, alone.
+PYTEST_PROCESSES ?= 2
 pytest: $(VENV)/.synced services
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest -q
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest -q \
+	  -n $(PYTEST_PROCESSES) --dist loadfile -m "not restarts_redis"
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest -q \
+	  -m restarts_redis
 
 frontend-check: frontend/node_modules/.installed
 	cd frontend && npm run --silent lint && npm run --silent typecheck && npm run --silent test

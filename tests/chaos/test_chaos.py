@@ -36,6 +36,7 @@ def model_server(settings):
         yield server
 
 
+@pytest.mark.restarts_redis
 def test_runs_survive_sigkills_a_redis_restart_and_dropped_connections(api, model_server):
     env = chaos_env(model_server.base_url)
     workflow = api.post(

@@ -25,9 +25,11 @@ from tests.support.runs import assert_log_is_sound, save_workflow, wait_for_run
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ITEMS = 60
-# Each item does some CPU work (about 0.1 s here), so a kill lands with
-# children in flight.
+# Each item does some CPU work (0.1-0.25 s, machine to machine), so a kill
+# lands with children in flight. The workers allow an expression 10 s, not
+# 1 s: on a loaded machine the work would otherwise time out and fail its item.
 CHILD_WORK = "$sum([1..120000])"
+WORKER_SETTINGS = {**FAST_RECOVERY, "AGENTLOOM_EXPRESSION_TIMEOUT_MS": "10000"}
 
 
 def map_of_doubles(api) -> str:
@@ -80,7 +82,7 @@ def test_sigkills_during_a_map_lose_no_item_and_run_none_twice(api, owner, fast_
     Workspace.objects.filter(pk=owner[1].pk).update(max_running_runs=100)
     workflow_id = map_of_doubles(api)
     started = timezone.now()
-    worker = start_worker("map-doomed", pool="prefork", concurrency=2, **FAST_RECOVERY)
+    worker = start_worker("map-doomed", pool="prefork", concurrency=2, **WORKER_SETTINGS)
     response = api.post(f"/api/v1/workflows/{workflow_id}/runs/", {"inputs": {}}, format="json")
     assert response.status_code == 202, response.content
     run_id = response.json()["id"]
@@ -90,7 +92,7 @@ def test_sigkills_during_a_map_lose_no_item_and_run_none_twice(api, owner, fast_
                 wait_to_kill(run_id, done, started)
                 worker.kill()
                 started = timezone.now()
-                worker = start_worker("map-next", pool="prefork", concurrency=2, **FAST_RECOVERY)
+                worker = start_worker("map-next", pool="prefork", concurrency=2, **WORKER_SETTINGS)
             run = wait_for_run(run_id, timeout=180)
     finally:
         worker.stop()

@@ -12,9 +12,11 @@ from tests.support.documents import agent, chain, document, edge, node
 # The apps whose rows a refused request must leave untouched.
 APPS = ("accounts", "workflows", "workflow_templates", "runs")
 
-# A placeholder that loops in Python for about 150 ms here, under the 1 s each
-# expression may take: 60 of them exceed a request's 3 s with a wide margin.
-SLOW_PLACEHOLDER = "{{ $count($map([1..40000], function($v){ $v })) }} "
+# A template whose placeholders each loop in Python for 30-200 ms, machine to
+# machine (well under the 1 s each expression may take, even on a slow machine
+# running two test processes), and together for 6-40 s, over a request's 3 s
+# whatever the machine; under the 10,000 characters an expression may have.
+SLOW_TEMPLATE = "{{$count($map([1..10000],function($v){$v}))}}" * 200
 
 
 def row_counts() -> dict[str, int]:
