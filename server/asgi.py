@@ -3,20 +3,22 @@
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
-django_asgi_app = get_asgi_application()
+# What django.core.asgi.get_asgi_application does, with our handler.
+django.setup(set_prefix=False)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs Django set up first
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from server.core.asgi_handler import OneCallASGIHandler  # noqa: E402
 from server.live.auth import TokenAuthMiddleware  # noqa: E402
 from server.live.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": OneCallASGIHandler(),
         # Origins are checked by the consumers: scripts with a token may omit Origin.
         "websocket": AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }

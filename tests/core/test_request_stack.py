@@ -1,9 +1,10 @@
-"""The request stack: async end to end, static files still served, one Redis client."""
+"""The request stack: one call to a thread per request, static files served, one Redis client."""
 
 import asyncio
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -12,23 +13,69 @@ from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.handlers.asgi import ASGIHandler
 
+from server.core.asgi_handler import OneCallASGIHandler
 
-def get(handler: ASGIHandler, path: str) -> httpx.Response:
+
+class CountingLoop(asyncio.SelectorEventLoop):
+    """An event loop that counts the calls it hands to threads."""
+
+    handed_over = 0
+
+    def run_in_executor(self, executor: Any, func: Any, *args: Any) -> Any:
+        self.handed_over += 1
+        return super().run_in_executor(executor, func, *args)
+
+
+def get(handler: ASGIHandler, path: str, method: str = "GET") -> httpx.Response:
+    return request_counting_threads(handler, path, method)[0]
+
+
+def request_counting_threads(
+    handler: ASGIHandler, path: str, method: str = "GET"
+) -> tuple[httpx.Response, int]:
+    """The answer, and how many calls the event loop handed to threads for it."""
+
     async def fetch() -> httpx.Response:
         transport = httpx.ASGITransport(app=handler)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
-            return await client.get(path)
+            return await client.request(method, path)
 
-    return asyncio.run(fetch())
+    with asyncio.Runner(loop_factory=CountingLoop) as runner:
+        answer = runner.run(fetch())
+        return answer, runner.get_loop().handed_over  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_synchronous_views_request_is_one_call_to_a_thread():
+    """Django's async chain calls a thread for each hook of each middleware; ours once.
+
+    The other two calls are Django's own around any request: the
+    ``request_started`` receivers and the response's ``close``.
+    """
+    django_answer, django_calls = request_counting_threads(ASGIHandler(), "/api/v1/workflows/")
+    answer, calls = request_counting_threads(OneCallASGIHandler(), "/api/v1/workflows/")
+    assert answer.status_code == django_answer.status_code == 401
+    assert calls == 3
+    assert django_calls >= 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_async_views_request_keeps_djangos_async_chain():
+    """``/hooks/`` waits for its run on the event loop: its chain is Django's, unchanged."""
+    path = "/hooks/" + "x" * 43
+    django_answer, django_calls = request_counting_threads(ASGIHandler(), path, "POST")
+    answer, calls = request_counting_threads(OneCallASGIHandler(), path, "POST")
+    assert answer.status_code == django_answer.status_code == 404
+    assert calls == django_calls
 
 
 @pytest.mark.parametrize("debug", [True, False], ids=["files looked for", "files listed"])
 def test_no_middleware_is_adapted_and_static_files_are_still_served(settings, caplog, debug):
-    """One synchronous middleware would run every request's inner stack in a thread."""
+    """Neither chain (async, for async views; synchronous, for the rest) mixes the two."""
     settings.DEBUG = debug
     Path(settings.STATIC_ROOT, "probe.txt").write_text("served by the middleware")
     caplog.set_level(logging.DEBUG, logger="django.request")
-    handler = ASGIHandler()
+    handler = OneCallASGIHandler()
     if debug:  # Django names each adaptation it makes, in DEBUG only
         adapted = [r.getMessage() for r in caplog.records if "adapted" in r.getMessage()]
         assert adapted == []
