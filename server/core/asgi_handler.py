@@ -5,12 +5,11 @@ middleware (``MiddlewareMixin``) calls its ``process_request``,
 ``process_view`` and ``process_response`` in a thread, one call each: 19
 calls handed to a thread for an API request refused at once, and the event
 loop's share of that work was most of an API process's CPU under load
-(docs/benchmarks.md). A WSGI server
-runs the same middleware and view in one call on one thread; this handler
-does the same for every synchronous view (the REST API, the admin, the
-pages), with a second chain of the same middleware built for synchronous
-use. Async views (``/hooks/``, which waits for its run on the loop) keep
-Django's async chain.
+(docs/benchmarks.md). A WSGI server runs the same middleware and view in one
+call on one thread; this handler does the same for every synchronous view
+(the REST API, the admin, the pages), with a second chain of the same
+middleware built for synchronous use. Async views (``/hooks/``, which waits
+for its run on the loop) keep Django's async chain.
 """
 
 from typing import Any

@@ -36,7 +36,7 @@ def model_server(settings):
         yield server
 
 
-@pytest.mark.restarts_redis
+@pytest.mark.alone
 def test_runs_survive_sigkills_a_redis_restart_and_dropped_connections(api, model_server):
     env = chaos_env(model_server.base_url)
     workflow = api.post(

@@ -178,7 +178,7 @@ def test_workspace_socket_reports_run_changes(api, asgi, token):
     assert states[-1] == "succeeded"
 
 
-@pytest.mark.restarts_redis
+@pytest.mark.alone
 def test_clients_recover_every_event_when_redis_restarts(api, asgi, token):
     run = start_run(api, slow_chain(6, 500))
 

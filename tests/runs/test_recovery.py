@@ -124,7 +124,7 @@ def test_a_node_that_keeps_losing_its_worker_fails_rather_than_loops(api, fast_r
     assert run.error["code"] == "worker_lost"
 
 
-@pytest.mark.restarts_redis
+@pytest.mark.alone
 def test_runs_finish_after_redis_restarts_mid_run(api, fast_recovery, settings):
     settings.AGENTLOOM_RUNS = {**settings.AGENTLOOM_RUNS, "redispatch_after_s": 2.0}
     worker = start_worker(
@@ -143,6 +143,7 @@ def test_runs_finish_after_redis_restarts_mid_run(api, fast_recovery, settings):
         assert_log_is_sound(run.pk)
 
 
+@pytest.mark.alone
 def test_dropped_database_connections_do_not_lose_runs(api, fast_recovery):
     worker = start_worker("db-drop", concurrency=8, **FAST_RECOVERY)
     try:
