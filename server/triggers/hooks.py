@@ -1,26 +1,30 @@
-"""``POST /hooks/<token>``: outside the session and CSRF stack, and asynchronous.
+"""``POST /hooks/<token>``: outside the session and CSRF stack.
 
-The checks and the run's start happen in one hop to a thread
+The checks and the run's start happen in the request's one call to a thread
 (``webhooks.receive``). A trigger that answers with the run's output then
-waits on the event loop, reading the run's state between sleeps, so a slow
-run holds no worker thread, nor a database connection, while the caller waits.
+waits on the event loop (``SettlesOnTheLoop``), reading the run's state
+between sleeps, so a slow run holds no thread, nor a database connection,
+while the caller waits.
 """
 
 import asyncio
+import json
 import time
 from typing import Any
 
 import redis
 from asgiref.sync import sync_to_async
 from django.core.exceptions import RequestDataTooBig
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import close_old_connections, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from server.core.asgi_handler import SettlesOnTheLoop
 from server.core.errors import ApiError, Unavailable, error_body
 from server.runs.models import TERMINAL_RUN_STATES, Run
 from server.triggers.models import Respond
-from server.triggers.webhooks import Accepted, Call, receive
+from server.triggers.webhooks import Call, receive
 
 _FIRST_POLL_S = 0.05
 _MAX_POLL_S = 0.5
@@ -36,7 +40,7 @@ def _error(error: ApiError) -> JsonResponse:
 
 
 @csrf_exempt
-async def hook(request: HttpRequest, token: str) -> HttpResponse:
+def hook(request: HttpRequest, token: str) -> HttpResponse:
     if request.method != "POST":
         response = JsonResponse(
             {"code": "method_not_allowed", "message": "Webhooks take POST only."}, status=405
@@ -54,7 +58,7 @@ async def hook(request: HttpRequest, token: str) -> HttpResponse:
         query={key: request.GET.get(key) for key in request.GET},
     )
     try:
-        accepted = await sync_to_async(_receive)(token, call)
+        accepted = receive(token, call)
     except ApiError as error:
         return _error(error)
     except (redis.ConnectionError, redis.TimeoutError):
@@ -66,10 +70,27 @@ async def hook(request: HttpRequest, token: str) -> HttpResponse:
         response["Retry-After"] = str(unavailable.wait)
         return response
     if accepted.respond == Respond.OUTPUT and accepted.wait_s > 0:
-        ended = await _wait_for_end(accepted.run_id, accepted.wait_s)
-        if ended is not None:
-            return JsonResponse({"run": accepted.run_id, **ended}, status=200)
+        _give_back_connection()
+        return RunOutputWhenEnded(accepted.run_id, accepted.wait_s)
     return JsonResponse({"run": accepted.run_id}, status=202)
+
+
+class RunOutputWhenEnded(SettlesOnTheLoop):
+    """202 with the run's id, or 200 with its output if it ends within ``wait_s``."""
+
+    def __init__(self, run_id: str, wait_s: float) -> None:
+        super().__init__(_json({"run": run_id}), status=202, content_type="application/json")
+        self.run_id = run_id
+        self.wait_s = wait_s
+
+    async def settle(self) -> None:
+        ended = await _wait_for_end(self.run_id, self.wait_s)
+        if ended is not None:
+            self.replace(200, _json({"run": self.run_id, **ended}))
+
+
+def _json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, cls=DjangoJSONEncoder).encode()
 
 
 def _give_back_connection() -> None:
@@ -82,13 +103,6 @@ def _give_back_connection() -> None:
     """
     if not connection.in_atomic_block:
         close_old_connections()
-
-
-def _receive(token: str, call: Call) -> Accepted:
-    try:
-        return receive(token, call)
-    finally:
-        _give_back_connection()
 
 
 def _run_end(run_id: str) -> dict[str, Any] | None:

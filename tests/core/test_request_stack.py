@@ -12,8 +12,10 @@ import redis
 from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
 
-from server.core.asgi_handler import OneCallASGIHandler
+from server.core.asgi_handler import OneCallASGIHandler, SettlesOnTheLoop
 
 
 class CountingLoop(asyncio.SelectorEventLoop):
@@ -60,18 +62,43 @@ def test_a_synchronous_views_request_is_one_call_to_a_thread():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_async_views_request_keeps_djangos_async_chain():
-    """``/hooks/`` waits for its run on the event loop: its chain is Django's, unchanged."""
+def test_a_webhooks_request_is_one_call_to_a_thread_too():
     path = "/hooks/" + "x" * 43
     django_answer, django_calls = request_counting_threads(ASGIHandler(), path, "POST")
     answer, calls = request_counting_threads(OneCallASGIHandler(), path, "POST")
     assert answer.status_code == django_answer.status_code == 404
-    assert calls == django_calls
+    assert calls == 3
+    assert django_calls >= 12
+
+
+class LaterAnswer(SettlesOnTheLoop):
+    async def settle(self) -> None:
+        await asyncio.sleep(0.05)
+        self.replace(200, b'{"answer": "a longer one, decided on the loop"}')
+
+
+def later_answer(request: HttpRequest) -> HttpResponse:
+    return LaterAnswer(b'{"answer": "now"}', status=202, content_type="application/json")
+
+
+urlpatterns = [path("later", later_answer)]
+
+
+@pytest.mark.urls(__name__)
+def test_a_response_settles_on_the_loop_with_the_middlewares_headers_and_a_true_length():
+    answer, calls = request_counting_threads(OneCallASGIHandler(), "/later")
+    assert answer.status_code == 200
+    assert answer.json() == {"answer": "a longer one, decided on the loop"}
+    assert answer.headers["Content-Length"] == str(len(answer.content))
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" in answer.headers
+    assert calls == 3  # the wait held no thread
 
 
 @pytest.mark.parametrize("debug", [True, False], ids=["files looked for", "files listed"])
 def test_no_middleware_is_adapted_and_static_files_are_still_served(settings, caplog, debug):
-    """Neither chain (async, for async views; synchronous, for the rest) mixes the two."""
+    """The chain, built for synchronous use, adapts no middleware to the other mode."""
     settings.DEBUG = debug
     Path(settings.STATIC_ROOT, "probe.txt").write_text("served by the middleware")
     caplog.set_level(logging.DEBUG, logger="django.request")
