@@ -12,10 +12,10 @@ import redis
 from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.handlers.asgi import ASGIHandler
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 
-from server.core.asgi_handler import OneCallASGIHandler, SettlesOnTheLoop
+from server.core.asgi_handler import OneCallASGIHandler, RequestThreads, SettlesOnTheLoop
 
 
 class CountingLoop(asyncio.SelectorEventLoop):
@@ -81,7 +81,11 @@ def later_answer(request: HttpRequest) -> HttpResponse:
     return LaterAnswer(b'{"answer": "now"}', status=202, content_type="application/json")
 
 
-urlpatterns = [path("later", later_answer)]
+def thread_of(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"thread": threading.current_thread().name})
+
+
+urlpatterns = [path("later", later_answer), path("thread", thread_of)]
 
 
 @pytest.mark.urls(__name__)
@@ -94,6 +98,37 @@ def test_a_response_settles_on_the_loop_with_the_middlewares_headers_and_a_true_
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
     assert "Content-Security-Policy" in answer.headers
     assert calls == 3  # the wait held no thread
+
+
+@pytest.mark.urls(__name__)
+def test_requests_one_after_another_run_on_one_kept_thread():
+    """Django starts a thread for each request and another to join it; ours keeps them."""
+    handler = OneCallASGIHandler()
+
+    async def fetch_five() -> list[str]:
+        transport = httpx.ASGITransport(app=handler)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            return [(await client.get("/thread")).json()["thread"] for _ in range(5)]
+
+    started = threading.active_count()
+    threads = asyncio.run(fetch_five())
+    assert len(set(threads)) == 1
+    assert threading.active_count() - started <= 1
+
+
+def test_a_busy_thread_is_not_kept_nor_more_than_asked():
+    threads = RequestThreads(keep=2)
+    busy = threads.take()
+    release = threading.Event()
+    busy.submit(release.wait, 10)
+    threads.give_back(busy)  # its request ended with a call still running
+    given = [threads.take() for _ in range(3)]
+    assert busy not in given
+    for thread in given:
+        thread.submit(lambda: None).result(5)
+        threads.give_back(thread)
+    assert {threads.take(), threads.take(), threads.take()} & set(given) == set(given[:2])
+    release.set()
 
 
 @pytest.mark.parametrize("debug", [True, False], ids=["files looked for", "files listed"])
