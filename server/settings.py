@@ -155,7 +155,13 @@ else:
     # its synchronous code on a thread of its own.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Parameters go apart from the statement, and a statement a connection
+    # has run five times is prepared: psycopg's default, client-side binding,
+    # quotes each parameter into the SQL in Python, and PostgreSQL parsed and
+    # planned every statement anew (a third of its CPU per run, docs/benchmarks.md).
     DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
         "pool": {
             "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
             "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
