@@ -166,7 +166,7 @@ else:
             "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
             "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
             "timeout": env.float("DB_POOL_TIMEOUT_S", default=30.0),
-        }
+        },
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
