@@ -27,6 +27,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
+from server.core.cache import count_up
+
 _BUCKETS_PER_WINDOW = 6
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # Where a refused attempt leaves its wait for the view (Django's authenticate()
@@ -69,8 +71,7 @@ class SlidingWindow:
         counts = cache.get_many([self._key(ident, b) for b in older])
         key = self._key(ident, current)
         # Kept a little longer than it is read, so an increment never lands on an expired key.
-        cache.add(key, 0, timeout=int(self.window_s + 2 * self.bucket_s) + 1)
-        taken = cache.incr(key)
+        taken = count_up(key, timeout=int(self.window_s + 2 * self.bucket_s) + 1)
         total = taken + sum(counts.values())
         if total <= self.limit:
             return _Slot(key)

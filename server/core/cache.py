@@ -6,11 +6,15 @@ with a pool of its own: every request that touched the cache (a throttle, a
 webhook's rate) opened a new Redis connection, and redis-py reads its
 package's metadata to name each one. Sharing the client keeps the
 connections open across requests; redis-py's pools are thread-safe.
+
+``count_up`` is the counter of rate limits (a webhook's, the login
+throttle's) on any cache, in one round trip on Redis.
 """
 
 import threading
 from typing import Any
 
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 
@@ -31,3 +35,27 @@ class SharedRedisCache(RedisCache):
                 # Django's own construction of the client, done once.
                 client = _clients[self._client_key] = super()._cache
         return client
+
+    def count_up(self, key: str, timeout: int) -> int:
+        """``count_up`` in one round trip: made if missing, then incremented, atomically."""
+        key = self.make_and_validate_key(key)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=True)
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        _, count = pipeline.execute()
+        return int(count)
+
+
+def count_up(key: str, timeout: int) -> int:
+    """One more on the counter at ``key``, made to live ``timeout`` s if missing: its count.
+
+    Django's ``add`` then ``incr`` are three round trips to Redis (its
+    ``incr`` first asks whether the key exists). Callers count on a key only
+    while it is far from its end (a window's key lives longer than the
+    window), so an increment never lands on an expired key.
+    """
+    backend = caches["default"]
+    if isinstance(backend, SharedRedisCache):
+        return backend.count_up(key, timeout)
+    backend.add(key, 0, timeout=timeout)
+    return int(backend.incr(key))

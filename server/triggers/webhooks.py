@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from rest_framework import status
 
+from server.core.cache import count_up
 from server.core.errors import ApiError
 from server.core.limits import engine_limits
 from server.core.parsers import plain_json_problem, refuse_constant
@@ -154,12 +154,7 @@ def _take_rate_slot(trigger: WebhookTrigger, now: float) -> None:
     """A fixed one-minute window per trigger, counted in the shared cache (Redis)."""
     window = int(now // 60)
     key = f"agentloom:hook-rate:{trigger.pk}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=120)
-        count = 1
+    count = count_up(key, timeout=120)
     if count > trigger.rate_per_minute:
         retry_after = max(1, int((window + 1) * 60 - now))
         raise _refuse(
