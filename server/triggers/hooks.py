@@ -8,14 +8,12 @@ while the caller waits.
 """
 
 import asyncio
-import json
 import time
 from typing import Any
 
 import redis
 from asgiref.sync import sync_to_async
 from django.core.exceptions import RequestDataTooBig
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import close_old_connections, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -75,22 +73,18 @@ def hook(request: HttpRequest, token: str) -> HttpResponse:
     return JsonResponse({"run": accepted.run_id}, status=202)
 
 
-class RunOutputWhenEnded(SettlesOnTheLoop):
+class RunOutputWhenEnded(SettlesOnTheLoop, JsonResponse):
     """202 with the run's id, or 200 with its output if it ends within ``wait_s``."""
 
     def __init__(self, run_id: str, wait_s: float) -> None:
-        super().__init__(_json({"run": run_id}), status=202, content_type="application/json")
+        super().__init__({"run": run_id}, status=202)
         self.run_id = run_id
         self.wait_s = wait_s
 
     async def settle(self) -> None:
         ended = await _wait_for_end(self.run_id, self.wait_s)
         if ended is not None:
-            self.replace(200, _json({"run": self.run_id, **ended}))
-
-
-def _json(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, cls=DjangoJSONEncoder).encode()
+            self.replace(200, JsonResponse({"run": self.run_id, **ended}).content)
 
 
 def _give_back_connection() -> None:
