@@ -147,6 +147,38 @@ def _cpu_seconds(groups: set[int]) -> float:
     return total / ticks
 
 
+# The processes of a deployment by what their command lines hold, for
+# ``cpu_seconds_by_part``: this machine's PostgreSQL and Redis serve the bench.
+PARTS = {
+    "API": "uvicorn server.asgi",
+    "control pool": "-Q control",
+    "agents pool": "-Q agents",
+    "PostgreSQL": "postgres:",
+    "Redis": "redis-server",
+}
+
+
+def cpu_seconds_by_part() -> dict[str, float]:
+    """CPU seconds spent so far by each part of ``PARTS`` (Linux /proc), and by this process."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    spent = dict.fromkeys([*PARTS, "bench client"], 0.0)
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        part = next((name for name, held in PARTS.items() if held in command), None)
+        if int(entry.name) == os.getpid():
+            part = "bench client"
+        if part is not None:
+            spent[part] += seconds
+    return spent
+
+
 def stop_processes(processes: list["ManagedProcess"]) -> None:
     for process in processes:
         process.stop()

@@ -1,12 +1,15 @@
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from server.accounts.models import ApiToken, hash_token_key
 from server.accounts.scopes import required_scope
+from server.core.rows import instance_from_row, model_columns
 
 # Writing last_used_at on every request would turn each read into a write.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -16,11 +19,24 @@ def token_for_key(key: str) -> ApiToken | None:
     """The token of a raw key, with its user; None if unknown or its user is inactive.
 
     An expired token is returned: callers answer it with its own refusal.
+    One plain statement (``server.core.rows``): every request a script makes
+    runs it.
     """
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token_key(key)).first()
-    if token is None or not token.user.is_active:
+    user_model = get_user_model()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {model_columns(ApiToken, 't')}, {model_columns(user_model, 'u')} "
+            f"FROM {ApiToken._meta.db_table} t JOIN {user_model._meta.db_table} u "
+            "ON u.id = t.user_id WHERE t.key_hash = %s",
+            [hash_token_key(key)],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
-    return token
+    split = len(ApiToken._meta.concrete_fields)
+    token = instance_from_row(ApiToken, row[:split], connection.alias)
+    token.user = instance_from_row(user_model, row[split:], connection.alias)
+    return token if token.user.is_active else None
 
 
 def mark_used(token: ApiToken) -> None:

@@ -8,12 +8,14 @@ import re
 import uuid
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import exceptions
 
 from server.accounts.models import Invitation, Membership, hash_token_key
 from server.core.errors import ApiError
+from server.core.rows import instance_from_row, model_columns
 
 # What ``secrets.token_urlsafe(32)`` makes; anything else names no invitation.
 _INVITATION_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -26,14 +28,23 @@ def roles_by_workspace(user: Any) -> dict[uuid.UUID, str]:
 
     In the order the user joined them (oldest first), so that whatever picks
     "the first" of them picks the same one every time. DRF builds one user
-    object per request, so this runs one query per request.
+    object per request, so this runs one query per request: a plain statement
+    (``server.core.rows``).
     """
     if not getattr(user, "is_authenticated", False):
         return {}
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        memberships = Membership.objects.filter(user=user).order_by("created_at", "pk")
-        cached = dict(memberships.values_list("workspace_id", "role"))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {model_columns(Membership, 'm')} FROM {Membership._meta.db_table} m "
+                "WHERE m.user_id = %s ORDER BY m.created_at, m.id",
+                [user.pk],
+            )
+            memberships = [
+                instance_from_row(Membership, row, connection.alias) for row in cursor.fetchall()
+            ]
+        cached = {membership.workspace_id: membership.role for membership in memberships}
         setattr(user, _CACHE_ATTR, cached)
     return cached
 

@@ -8,19 +8,29 @@ key, and a provider with neither cannot be called.
 import uuid
 
 from django.conf import settings
+from django.db import connection
 
 from server.core.model_catalog import supports_tools
+from server.core.rows import as_uuid
 from server.credentials.models import PROVIDERS_WITH_BASE, Credential, Provider
 from workers.engine.validation import WorkspaceModels
 from workers.llm.catalog import CREDENTIAL, ENVIRONMENT, environment_providers
 
 
 def _credentials(workspace_id: uuid.UUID | str | None) -> dict[str, str]:
-    """The workspace's credentials by id: their provider (one query; no secret is read)."""
+    """The workspace's credentials by id: their provider (one query; no secret is read).
+
+    A plain statement (``server.core.rows``): every run's start asks.
+    """
     if workspace_id is None:
         return {}
-    rows = Credential.objects.filter(workspace_id=workspace_id).values_list("pk", "provider")
-    return {str(pk): provider for pk, provider in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, provider FROM {Credential._meta.db_table} WHERE workspace_id = %s",
+            [Credential._meta.get_field("workspace").get_db_prep_value(workspace_id, connection)],
+        )
+        rows = cursor.fetchall()
+    return {str(as_uuid(pk)): provider for pk, provider in rows}
 
 
 def _sources(credentials: dict[str, str]) -> dict[str, str]:

@@ -6,7 +6,6 @@ workspace does not exist (404). See server/runs/http_preview.py.
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -16,7 +15,7 @@ from rest_framework.views import APIView
 from server.accounts.models import WRITE_ROLES
 from server.accounts.permissions import require_role
 from server.runs.http_preview import send_test_request
-from server.workflows.selectors import runnable_workflows
+from server.workflows.selectors import runnable_workflow
 
 
 class HttpPreviewRequestSerializer(serializers.Serializer):
@@ -58,7 +57,7 @@ class HttpPreviewView(APIView):
         destination (``egress_refused``), 422 when the destination did not answer
         usably, 429 when the workspace's outbound rate is used up.
         """
-        workflow = get_object_or_404(runnable_workflows(request.user), pk=workflow_id)
+        workflow = runnable_workflow(request.user, workflow_id)
         require_role(request.user, workflow.workspace_id, WRITE_ROLES)
         serializer = HttpPreviewRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

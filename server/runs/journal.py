@@ -157,24 +157,30 @@ def locked_runs(
 
     Yields ``transition_of(run_id)``, which takes that run's row lock, held to
     the commit. Callers take the locks in one order (ascending run ids), so
-    that two such transactions never wait on each other. The journals are
-    written together at the end (``write_journals``) and their effects run
-    together after the commit.
+    that two such transactions never wait on each other; a run already locked
+    here may be entered again, without a second read of its row: its journal
+    goes on, at a new ``now``. The journals are written together at the end
+    (``write_journals``), each run's events and fields once, and their
+    effects run together after the commit.
     """
-    journals: list[RunJournal] = []
+    journals: dict[str, RunJournal] = {}
 
     def each_after_commit(journal: RunJournal) -> None:
         after_commit([journal])
 
     @contextmanager
     def transition_of(run_id: Any) -> Iterator[RunJournal]:
-        journal = _locked_journal(run_id, each_after_commit)
+        journal = journals.get(str(run_id))
+        if journal is None:
+            journal = _locked_journal(run_id, each_after_commit)
+        else:
+            journal.now = timezone.now()
         yield journal
-        journals.append(journal)
+        journals[str(run_id)] = journal
 
     with transaction.atomic():
         yield transition_of
-        written = write_journals(journals)
+        written = write_journals(list(journals.values()))
 
         def run_after_commit() -> None:
             after_commit(written)

@@ -5,7 +5,6 @@ workflow of another workspace does not exist (404). See server/runs/mcp_listing.
 """
 
 from django.core.validators import URLValidator
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -15,7 +14,7 @@ from rest_framework.views import APIView
 from server.accounts.models import WRITE_ROLES
 from server.accounts.permissions import require_role
 from server.runs.mcp_listing import server_tools
-from server.workflows.selectors import runnable_workflows
+from server.workflows.selectors import runnable_workflow
 
 
 class McpToolsRequestSerializer(serializers.Serializer):
@@ -54,7 +53,7 @@ class McpToolsView(APIView):
         422 when the server did not answer usably, 429 when the workspace's
         outbound rate is used up.
         """
-        workflow = get_object_or_404(runnable_workflows(request.user), pk=workflow_id)
+        workflow = runnable_workflow(request.user, workflow_id)
         require_role(request.user, workflow.workspace_id, WRITE_ROLES)
         serializer = McpToolsRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from server.runs.models import Run
+from server.runs import statements
 from server.runs.statements import NodeRow
 from server.workflows.models import WorkflowVersion
 from workers.engine.document import Graph
@@ -65,10 +65,7 @@ def runs_constants(run_ids: Iterable[Any]) -> dict[str, RunConstants]:
             _constants.move_to_end(run_id)
             found[run_id] = cached
     if unread:
-        rows = Run.objects.filter(pk__in=unread).values_list(
-            "id", "workspace_id", "version_id", "inputs", "resumed_from_id"
-        )
-        for pk, *constants in rows:
+        for pk, *constants in statements.run_constants_rows(unread):
             found[str(pk)] = RunConstants(*constants)
             remember_run_constants(pk, found[str(pk)])
     return found

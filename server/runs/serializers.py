@@ -3,6 +3,7 @@ from typing import Any
 from rest_framework import serializers
 
 from server.core.numbers import StrictIntegerField
+from server.core.serializers import FieldsBuiltOnceModelSerializer
 from server.runs.models import NodeRun, Run, RunEvent, RunState, Trigger
 
 
@@ -26,7 +27,7 @@ class EstimateRequestSerializer(serializers.Serializer):
     version = StrictIntegerField(min_value=1, required=False)
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(FieldsBuiltOnceModelSerializer):
     workflow_name = serializers.CharField(source="workflow.name", read_only=True)
     version = serializers.IntegerField(source="version.number", read_only=True)
     triggered_by = serializers.CharField(

@@ -27,7 +27,7 @@ from server.runs.spend import (
     workspace_spend,
 )
 from server.workflows.models import Workflow
-from server.workflows.selectors import runnable_workflows
+from server.workflows.selectors import runnable_workflow
 
 # ASCII digits only: `\d` and int() also take other scripts' digits.
 _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
@@ -127,5 +127,5 @@ class WorkflowSpendView(APIView):
 
     @extend_schema(parameters=[MonthQuerySerializer], responses=WorkflowSpendSerializer)
     def get(self, request: Request, workflow_id: UUID) -> Response:
-        workflow = get_object_or_404(runnable_workflows(request.user), pk=workflow_id)
+        workflow = runnable_workflow(request.user, workflow_id)
         return Response(_workflow_spend_answer(workflow, _asked_month(request.query_params)))

@@ -14,12 +14,15 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.db import connection, connections
+from django.db import connection
+from django.db.models import Model
 from django.db.models.fields import AutoFieldMixin
 
+from server.core.rows import as_uuid, instance_from_row, model_columns
 from server.runs.models import NodeRun, Run, RunEvent
 
 
@@ -35,43 +38,46 @@ def _run_id(run_id: Any) -> Any:
     return Run._meta.pk.get_db_prep_value(run_id, connection)
 
 
-_RUN_COLUMNS = [field.attname for field in Run._meta.concrete_fields]
-_RUN_SELECT = ", ".join(_column(Run, name.removesuffix("_id")) for name in _RUN_COLUMNS)
-
-
 def lock_run(run_id: Any) -> Run | None:
     """The run, with its row locked until the transaction ends."""
     for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_RUN_SELECT} FROM runs_run WHERE id = %s{for_update}", [_run_id(run_id)]
+            f"SELECT {model_columns(Run, 'runs_run')} FROM runs_run WHERE id = %s{for_update}",
+            [_run_id(run_id)],
         )
         row = cursor.fetchone()
-    if row is None:
-        return None
-    values = []
-    for value, converters in zip(row, _run_converters(connection.alias), strict=True):
-        for converter in converters:
-            value = converter(value, None, connection)
-        values.append(value)
-    return Run.from_db(connection.alias, _RUN_COLUMNS, values)
+    return None if row is None else instance_from_row(Run, row, connection.alias)
 
 
-@cache
-def _run_converters(alias: str) -> tuple[tuple[Any, ...], ...]:
-    """Each run column's from-database converters, looked up once per process.
+def run_constants_rows(run_ids: list[Any]) -> list[tuple[uuid.UUID, uuid.UUID, int, Any, Any]]:
+    """Each of these runs' id, workspace, version, inputs and predecessor, in one query.
 
-    Looking them up (a column expression and two converter queries per field)
-    took longer than the query itself, on every transition, under the run's
-    lock. They depend only on the field and the backend, which are the same
-    for every thread's connection to one database.
+    On PostgreSQL the ids are one array, so that the statement is the same
+    for any number of them (prepared once per connection, as ``_inserts``).
     """
-    db = connections[alias]
-    converters = []
-    for field in Run._meta.concrete_fields:
-        column = field.get_col(Run._meta.db_table)
-        converters.append((*db.ops.get_db_converters(column), *field.get_db_converters(db)))
-    return tuple(converters)
+    if connection.vendor == "postgresql":
+        which, params = "= ANY(%s)", [[_run_id(run_id) for run_id in run_ids]]
+    else:
+        which = f"IN ({', '.join(['%s'] * len(run_ids))})"
+        params = [_run_id(run_id) for run_id in run_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, workspace_id, version_id, inputs, resumed_from_id "
+            f"FROM runs_run WHERE id {which}",
+            params,
+        )
+        rows = cursor.fetchall()
+    return [
+        (
+            as_uuid(run_id),
+            as_uuid(workspace_id),
+            int(version_id),
+            _json(inputs),
+            None if resumed_from_id is None else as_uuid(resumed_from_id),
+        )
+        for run_id, workspace_id, version_id, inputs, resumed_from_id in rows
+    ]
 
 
 def update_run(run: Run, names: Iterable[str]) -> None:
@@ -93,102 +99,118 @@ def _chunks(items: list[Any]) -> Iterable[list[Any]]:
 
 
 def insert_events(events: list[RunEvent]) -> None:
-    """A transition's events, in one multi-row INSERT per thousand."""
+    """A transition's events, in one INSERT (one per thousand on SQLite)."""
     with connection.cursor() as cursor:
-        for chunk in _chunks(events):
-            params: list[Any] = []
-            for event in chunk:
-                params += [
-                    _run_id(event.run_id),
-                    event.seq,
-                    _prep(RunEvent, "ts", event.ts),
-                    event.type,
-                    event.node_id,
-                    _prep(RunEvent, "data", event.data),
-                ]
-            rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO runs_runevent (run_id, seq, ts, type, node_id, data) VALUES {rows}",
-                params,
-            )
+        for sql, params in _inserts(RunEvent, events):
+            cursor.execute(sql, params)
 
 
-# Bound parameters per statement: PostgreSQL's (its wire protocol counts them
-# in 16 bits), and SQLite's, which no one INSERT of a new run's rows exceeds.
-_MAX_PARAMS = 65535
-_SQLITE_MAX_PARAMS = 32766
-
-
-# The columns an INSERT of a new run's rows writes: all but an auto-incremented key.
-_INSERT_FIELDS = {
+# The columns an INSERT of new rows writes: all but an auto-incremented key.
+_INSERT_FIELDS: dict[type[Model], tuple[Any, ...]] = {
     model: tuple(
         field for field in model._meta.concrete_fields if not isinstance(field, AutoFieldMixin)
     )
     for model in (Run, NodeRun, RunEvent)
 }
+# SQLite's bound on the parameters of one statement, which a multi-row INSERT
+# of a wide model reaches before a thousand rows.
+_SQLITE_MAX_PARAMS = 32766
 
 
-def _inserts(model: type[Any], objs: list[Any]) -> list[tuple[str, list[Any]]]:
-    """Multi-row INSERTs of these unsaved instances, each within both databases' bound."""
-    rows = min(_ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMS // len(_INSERT_FIELDS[model]))
-    return [_insert(model, objs[start : start + rows]) for start in range(0, len(objs), rows)]
+def _inserts(model: type[Model], objs: list[Any]) -> list[tuple[str, list[Any]]]:
+    """INSERTs of these unsaved instances, their values prepared as the ORM's would be.
+
+    On PostgreSQL one statement of one parameter: the rows as a JSON array
+    of objects, one key per column, which ``json_populate_recordset`` reads
+    back with the table's own column types. Encoding it is one call into the
+    C JSON encoder, where a multi-row VALUES had psycopg adapt each of a
+    batch's hundreds of parameters in Python (a fifth of the CPU of a run's
+    start, docs/benchmarks.md), and its text is the same for any number of
+    rows, so PostgreSQL plans it once per connection. SQLite gets multi-row
+    VALUES within its bound.
+    """
+    if not objs:
+        return []
+    fields = _INSERT_FIELDS[model]
+    if connection.vendor == "postgresql":
+        rows = [
+            {
+                str(field.column): _json_scalar(field.get_prep_value(value))
+                for field, value in zip(fields, _values(obj, fields), strict=True)
+            }
+            for obj in objs
+        ]
+        return [(_recordset_insert(model), [json.dumps(rows, allow_nan=False)])]
+    per_statement = min(_ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMS // len(fields))
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    statements = []
+    for start in range(0, len(objs), per_statement):
+        chunk = objs[start : start + per_statement]
+        params = [
+            field.get_db_prep_save(value, connection)
+            for obj in chunk
+            for field, value in zip(fields, _values(obj, fields), strict=True)
+        ]
+        statements.append((f"{_insert_into(model)} VALUES {', '.join([row] * len(chunk))}", params))
+    return statements
 
 
-def _insert(model: type[Any], objs: list[Any]) -> tuple[str, list[Any]]:
-    """A multi-row INSERT of these unsaved instances, adapted as the ORM's would be.
+def _values(obj: Any, fields: tuple[Any, ...]) -> list[Any]:
+    """An unsaved instance's values for an INSERT.
 
     A value already set is written as it is (a new run's ``created_at`` is its
     clock); an unset one gets its field's ``pre_save`` (``auto_now_add``).
     """
-    fields = _INSERT_FIELDS[model]
-    params: list[Any] = []
-    for obj in objs:
-        for field in fields:
-            value = getattr(obj, field.attname)
-            if value is None:
-                value = field.pre_save(obj, add=True)
-            params.append(field.get_db_prep_save(value, connection))
-    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    rows = ", ".join([row] * len(objs))
-    return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES {rows}", params
+    values = []
+    for field in fields:
+        value = getattr(obj, field.attname)
+        values.append(field.pre_save(obj, add=True) if value is None else value)
+    return values
 
 
-def _statements(parts: list[tuple[str, list[Any]]]) -> Iterable[tuple[str, list[Any]]]:
-    """INSERTs joined as data-modifying CTEs into as few PostgreSQL statements as bind them."""
-    group: list[tuple[str, list[Any]]] = []
-    bound = 0
-    for part in parts:
-        if group and bound + len(part[1]) > _MAX_PARAMS:
-            yield _joined(group)
-            group, bound = [], 0
-        group.append(part)
-        bound += len(part[1])
-    if group:
-        yield _joined(group)
+def _json_scalar(value: Any) -> Any:
+    """A column's value as JSON gives it to PostgreSQL: ids and times as their text."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
-def _joined(parts: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
-    *first, (last, _) = parts
-    ctes = ", ".join(f"i{n} AS ({sql})" for n, (sql, _) in enumerate(first))
-    params = [value for _, values in parts for value in values]
-    return (f"WITH {ctes} {last}" if ctes else last), params
+@cache
+def _insert_into(model: type[Model]) -> str:
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in _INSERT_FIELDS[model])
+    return f"INSERT INTO {model._meta.db_table} ({columns})"
+
+
+@cache
+def _recordset_insert(model: type[Model]) -> str:
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in _INSERT_FIELDS[model])
+    table = model._meta.db_table
+    return (
+        f"{_insert_into(model)} SELECT {columns} "
+        f"FROM json_populate_recordset(NULL::{table}, %s::json)"
+    )
 
 
 def insert_new_runs(runs: list[Run], node_runs: list[NodeRun], events: list[RunEvent]) -> None:
     """New runs with their node runs and first events, in one statement on PostgreSQL.
 
     The rows go in as they are: the caller has set each run's state, counters
-    and ``next_seq``, and each node run's state. On PostgreSQL the INSERTs are
-    data-modifying CTEs of one statement (the foreign keys are checked at the
-    commit), or of a few when a batch of runs, or a very wide workflow, has
-    more values than one statement binds; SQLite, which has no INSERT in WITH,
-    runs them one by one.
+    and ``next_seq``, and each node run's state. On PostgreSQL the three
+    INSERTs are data-modifying CTEs of one statement (the foreign keys are
+    checked at the commit); SQLite, which has no INSERT in WITH, runs them one
+    by one.
     """
     parts = _inserts(Run, runs) + _inserts(NodeRun, node_runs) + _inserts(RunEvent, events)
-    postgresql = connection.vendor == "postgresql"
+    if connection.vendor == "postgresql" and parts:
+        *first, (last, _) = parts
+        ctes = ", ".join(f"i{n} AS ({sql})" for n, (sql, _) in enumerate(first))
+        parts = [
+            (f"WITH {ctes} {last}" if ctes else last, [v for _, values in parts for v in values])
+        ]
     with connection.cursor() as cursor:
-        for sql, values in _statements(parts) if postgresql else parts:
+        for sql, values in parts:
             cursor.execute(sql, values)
     for run in runs:
         run._state.adding = False

@@ -3,7 +3,6 @@
 import re
 from uuid import UUID
 
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from server.runs.stats import DEFAULT_DAYS, MAX_DAYS, SLOWEST_NODES, workflow_stats
-from server.workflows.selectors import runnable_workflows
+from server.workflows.selectors import runnable_workflow
 
 # ASCII digits only: int() also takes other scripts' digits.
 _DAYS = re.compile(r"[0-9]{1,3}")
@@ -84,7 +83,7 @@ class WorkflowStatsView(APIView):
 
     @extend_schema(parameters=[StatsQuerySerializer], responses=WorkflowStatsSerializer)
     def get(self, request: Request, workflow_id: UUID) -> Response:
-        workflow = get_object_or_404(runnable_workflows(request.user), pk=workflow_id)
+        workflow = runnable_workflow(request.user, workflow_id)
         params = StatsQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         days = params.validated_data.get("days", DEFAULT_DAYS)

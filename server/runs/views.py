@@ -31,7 +31,7 @@ from server.runs.serializers import (
     RunSerializer,
 )
 from server.runs.services import resume, retention, start, stopping
-from server.workflows.selectors import runnable_workflows
+from server.workflows.selectors import runnable_workflow
 
 
 def _run_response(
@@ -48,7 +48,7 @@ class WorkflowRunsView(APIView):
 
     @extend_schema(request=RunCreateSerializer, responses={202: RunSerializer})
     def post(self, request: Request, workflow_id: str) -> Response:
-        workflow = get_object_or_404(runnable_workflows(request.user), pk=workflow_id)
+        workflow = runnable_workflow(request.user, workflow_id)
         require_role(request.user, workflow.workspace_id, WRITE_ROLES)
         serializer = RunCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -68,7 +68,7 @@ class WorkflowEstimateView(APIView):
 
     @extend_schema(request=EstimateRequestSerializer, responses=serializers.DictField())
     def post(self, request: Request, workflow_id: str) -> Response:
-        workflow = get_object_or_404(runnable_workflows(request.user), pk=workflow_id)
+        workflow = runnable_workflow(request.user, workflow_id)
         serializer = EstimateRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(

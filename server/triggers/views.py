@@ -38,7 +38,7 @@ from server.triggers.serializers import (
     WebhookSerializer,
 )
 from server.workflows.models import Workflow
-from server.workflows.selectors import runnable_workflows, workflows_for
+from server.workflows.selectors import runnable_workflow, workflows_for
 
 
 class _ListFilter(serializers.Serializer):
@@ -46,7 +46,7 @@ class _ListFilter(serializers.Serializer):
 
 
 def _writable_workflow(user: Any, workflow_id: Any) -> Workflow:
-    workflow = get_object_or_404(runnable_workflows(user), pk=workflow_id)
+    workflow = runnable_workflow(user, workflow_id)
     require_role(user, workflow.workspace_id, WRITE_ROLES)
     return workflow
 
@@ -221,5 +221,5 @@ class WorkflowDeliveriesView(APIView):
 
     @extend_schema(responses=DeliverySerializer(many=True))
     def get(self, request: Request, workflow_id: str) -> Response:
-        workflow = get_object_or_404(runnable_workflows(request.user), pk=workflow_id)
+        workflow = runnable_workflow(request.user, workflow_id)
         return Response(DeliverySerializer(recent_deliveries(workflow.pk), many=True).data)

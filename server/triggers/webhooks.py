@@ -27,6 +27,7 @@ from server.credentials.crypto import decrypt_secret, encrypt_secret
 from server.runs.models import Run, Trigger
 from server.runs.services import start
 from server.triggers.models import WebhookCall, WebhookTrigger
+from server.triggers.selectors import enabled_webhook
 from server.workflows.models import Workflow
 from workers.engine.expressions import ExpressionError, evaluate
 
@@ -115,13 +116,7 @@ def receive(token: str, call: Call, now: float | None = None) -> Accepted:
     now = time.time() if now is None else now
     if not TOKEN_PATTERN.fullmatch(token):
         raise _unknown()
-    # A run needs the workflow's id, workspace and version, not its document.
-    trigger = (
-        WebhookTrigger.objects.filter(token=token, enabled=True)
-        .select_related("workflow")
-        .defer("workflow__document", "workflow__problems", "workflow__description")
-        .first()
-    )
+    trigger = enabled_webhook(token)
     if trigger is None:
         raise _unknown()
     limit = settings.AGENTLOOM_TRIGGERS["max_body_bytes"]

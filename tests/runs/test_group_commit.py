@@ -356,3 +356,28 @@ def test_runs_of_a_batch_are_recorded_together_their_locks_taken_in_order(
     assert locked == sorted(locked), "two rows never wait on each other"
     assert sum(1 for sql in sqls if "INSERT INTO accounts_workspacespend" in sql) == 1
     assert WorkspaceSpend.objects.get(workspace_id=runs[0].workspace_id).runs == 16
+
+
+def test_a_batch_s_runs_go_on_level_by_level_in_one_transaction_each_locked_once(
+    settings, messages, unhurried
+):
+    """A run the row holds is entered again for its next level: its row read and written once."""
+    allow(settings, 100)
+    runs = runs_in_one_workspace("levels", [chain(2, expression="'ok'") for _ in range(5)])
+    messages.clear()
+    [batch] = dispatch.messages_for(first_tasks(runs))
+    with CaptureQueriesContext(connection) as queries:
+        deliver(batch)
+    for run in runs:
+        run.refresh_from_db()
+        assert run.state == "succeeded", run.error
+        assert run.output == {"output": {"n1": "ok"}}
+    assert_each_node_once(runs)
+    sqls = [q["sql"] for q in queries.captured_queries]
+    transactions = "\n".join(sqls).split("COMMIT")
+    assert len(transactions) - 1 == 1, "four levels of five runs in one transaction"
+    locked = re.findall(r"FROM runs_run WHERE id = '([0-9a-f-]+)'", transactions[0])
+    assert locked == sorted({str(run.pk).replace("-", "") for run in runs}), "once each, in order"
+    assert sum(1 for sql in sqls if sql.startswith("UPDATE runs_run SET")) == 5
+    assert sum(1 for sql in sqls if sql.startswith("INSERT INTO runs_runevent")) == 1
+    assert messages == [], "nothing went back to the broker"

@@ -20,7 +20,10 @@ Group commit: a row of kept pure control nodes (input, transformer, output)
 is recorded in one transaction under their run's lock (``run_together``),
 each node still its own compare-and-set with its own events, in order; the
 row goes on with the next runs' nodes (a batch of a map's children), each
-under its own run's lock, taken in ascending order of run id. A lock is
+under its own run's lock, taken in ascending order of run id, and back to the
+runs it holds for the nodes their successes made ready: a batch of short runs
+is recorded level by level in one transaction, each run's row locked, read
+and written once. A lock is
 held for at most ``GROUP_WINDOW_S`` and one node's computation; a cancel waits
 for it, well within its 2 s. A crash rolls the open group back; what was
 committed before it is a lease the reaper requeues, as above. Within a group
@@ -205,7 +208,8 @@ class Continuation:
 
         The row goes on across runs (a batch of a map's children): after a
         run's nodes, the next run's join the transaction under that run's own
-        lock, in ascending order of run id (``_joins``). It ends at a node of
+        lock, in ascending order of run id, or a run's it holds already
+        (``_joins``). It ends at a node of
         another kind, out of time, after ``GROUP_WINDOW_S``, or after a node
         that took longer than ``QUICK_S`` to compute: the first node is
         computed before any run lock is taken, the next ones only while the
@@ -218,6 +222,7 @@ class Continuation:
         """
         begun: list[Claim] = []
         written: dict[tuple[str, str], statements.NodeRow] = {}
+        locked: set[str] = set()
         stopped: list[uuid.UUID] = []
 
         def take() -> tuple[Claim, NodeResult | tuple[NodeError, object] | None, float]:
@@ -267,9 +272,10 @@ class Continuation:
                                 break
                             claim, outcome, took = take()
                         self._resolve_deferred(journal, claim)
+                    locked.add(str(run_id))
                     if journal.run.state != RunState.RUNNING:
                         stopped.append(run_id)
-                    if failed is not None or not self._joins(run_id) or bounded():
+                    if failed is not None or not self._joins(locked, stopped) or bounded():
                         break
                     claim, outcome, took = take()
         except BaseException:
@@ -283,13 +289,20 @@ class Continuation:
             self.release(run_id)
         return failed
 
-    def _joins(self, run_id: uuid.UUID) -> bool:
-        """Whether the next kept node joins the open row: a control node of a later run.
+    def _joins(self, locked: set[str], stopped: list[uuid.UUID]) -> bool:
+        """Whether the next kept node joins the open row: a control node of a run it may lock.
 
-        Every row takes its runs' locks in ascending order of id, so two rows
-        never wait on each other (``journal.locked_runs``).
+        That is a run the row already holds (its next level: the nodes its
+        successes made ready), unless it stopped, or one of a later id than
+        every run held: every row takes its runs' locks in ascending order of
+        id, so two rows never wait on each other (``journal.locked_runs``).
         """
-        return self.groupable() and str(self.held[0].run_id) > str(run_id)
+        if not self.groupable():
+            return False
+        next_run = self.held[0].run_id
+        if str(next_run) in locked:
+            return next_run not in stopped
+        return str(next_run) > max(locked)
 
     def _resolve_deferred(self, journal: RunJournal, claim: Claim) -> None:
         """Count the group's deferred edges; this worker may keep the nodes they make ready."""
