@@ -159,9 +159,13 @@ PARTS = {
 
 
 def cpu_seconds_by_part() -> dict[str, float]:
-    """CPU seconds spent so far by each part of ``PARTS`` (Linux /proc), and by this process."""
+    """CPU seconds spent so far by each part of ``PARTS`` (Linux /proc), and by this process.
+
+    A process belongs to the part its command line names, or else to its
+    parent's: uvicorn's workers are spawned with a command line of their own.
+    """
     ticks = os.sysconf("SC_CLK_TCK")
-    spent = dict.fromkeys([*PARTS, "bench client"], 0.0)
+    processes: dict[int, tuple[int, str, float]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -171,9 +175,18 @@ def cpu_seconds_by_part() -> dict[str, float]:
         except OSError:
             continue
         seconds = (int(fields[11]) + int(fields[12])) / ticks
-        part = next((name for name, held in PARTS.items() if held in command), None)
-        if int(entry.name) == os.getpid():
-            part = "bench client"
+        processes[int(entry.name)] = (int(fields[1]), command, seconds)
+
+    def part_of(pid: int) -> str | None:
+        if pid == os.getpid():
+            return "bench client"
+        parent, command, _ = processes[pid]
+        named = next((name for name, held in PARTS.items() if held in command), None)
+        return named if named or parent not in processes else part_of(parent)
+
+    spent = dict.fromkeys([*PARTS, "bench client"], 0.0)
+    for pid, (_, _, seconds) in processes.items():
+        part = part_of(pid)
         if part is not None:
             spent[part] += seconds
     return spent
