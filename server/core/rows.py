@@ -19,6 +19,7 @@ from django.db.models import Model
 ModelT = TypeVar("ModelT", bound=Model)
 
 
+@cache
 def model_columns(model: type[Model], table: str, *, exclude: tuple[str, ...] = ()) -> str:
     """The model's concrete columns but ``exclude``'s, in field order, prefixed by ``table``."""
     quote = connections["default"].ops.quote_name
