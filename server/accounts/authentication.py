@@ -27,7 +27,7 @@ def token_for_key(key: str) -> ApiToken | None:
         cursor.execute(
             f"SELECT {model_columns(ApiToken, 't')}, {model_columns(user_model, 'u')} "
             f"FROM {ApiToken._meta.db_table} t JOIN {user_model._meta.db_table} u "
-            "ON u.id = t.user_id WHERE t.key_hash = %s",
+            f"ON u.{user_model._meta.pk.column} = t.user_id WHERE t.key_hash = %s",
             [hash_token_key(key)],
         )
         row = cursor.fetchone()
