@@ -132,18 +132,29 @@ def _inserts(model: type[Model], objs: list[Any]) -> list[tuple[str, list[Any]]]
     if not objs:
         return []
     fields = _INSERT_FIELDS[model]
-    if connection.vendor == "postgresql":
-        rows = [
-            {
-                str(field.column): _json_scalar(field.get_prep_value(value))
-                for field, value in zip(fields, _values(obj, fields), strict=True)
-            }
-            for obj in objs
-        ]
-        return [(_recordset_insert(model), [json.dumps(rows, allow_nan=False)])]
+    if connection.vendor != "postgresql":
+        return _values_inserts(model, objs)
+    rows = [
+        {
+            str(field.column): _json_scalar(field.get_prep_value(value))
+            for field, value in zip(fields, _values(obj, fields), strict=True)
+        }
+        for obj in objs
+    ]
+    table = model._meta.db_table
+    sql = (
+        f"INSERT INTO {table} ({_insert_columns(model)}) SELECT {_insert_columns(model)} "
+        f"FROM json_populate_recordset(NULL::{table}, %s::json)"
+    )
+    return [(sql, [json.dumps(rows, allow_nan=False)])]
+
+
+def _values_inserts(model: type[Model], objs: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Multi-row VALUES INSERTs of these unsaved instances, each within SQLite's bound."""
+    fields = _INSERT_FIELDS[model]
     per_statement = min(_ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMS // len(fields))
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    statements = []
+    inserts = []
     for start in range(0, len(objs), per_statement):
         chunk = objs[start : start + per_statement]
         params = [
@@ -151,8 +162,11 @@ def _inserts(model: type[Model], objs: list[Any]) -> list[tuple[str, list[Any]]]
             for obj in chunk
             for field, value in zip(fields, _values(obj, fields), strict=True)
         ]
-        statements.append((f"{_insert_into(model)} VALUES {', '.join([row] * len(chunk))}", params))
-    return statements
+        rows = ", ".join([row] * len(chunk))
+        inserts.append(
+            (f"INSERT INTO {model._meta.db_table} ({_insert_columns(model)}) VALUES {rows}", params)
+        )
+    return inserts
 
 
 def _values(obj: Any, fields: tuple[Any, ...]) -> list[Any]:
@@ -178,19 +192,8 @@ def _json_scalar(value: Any) -> Any:
 
 
 @cache
-def _insert_into(model: type[Model]) -> str:
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in _INSERT_FIELDS[model])
-    return f"INSERT INTO {model._meta.db_table} ({columns})"
-
-
-@cache
-def _recordset_insert(model: type[Model]) -> str:
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in _INSERT_FIELDS[model])
-    table = model._meta.db_table
-    return (
-        f"{_insert_into(model)} SELECT {columns} "
-        f"FROM json_populate_recordset(NULL::{table}, %s::json)"
-    )
+def _insert_columns(model: type[Model]) -> str:
+    return ", ".join(connection.ops.quote_name(str(f.column)) for f in _INSERT_FIELDS[model])
 
 
 def insert_new_runs(runs: list[Run], node_runs: list[NodeRun], events: list[RunEvent]) -> None:
