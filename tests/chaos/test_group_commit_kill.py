@@ -18,6 +18,7 @@ import signal
 import time
 
 import pytest
+from django.db import connection
 
 from server.runs.models import NodeRun
 from tests.chaos.test_eager_continuation import ENV
@@ -92,6 +93,7 @@ def test_a_worker_killed_mid_batch_of_a_fan_out_loses_nothing_and_repeats_nothin
             assert time.monotonic() < deadline, "the fan-out did not get going"
             if len(succeeded_nodes(run_id)) >= 150:
                 os.kill(pid, signal.SIGSTOP)
+                _until_its_statements_landed()
                 if held := _leased_to(run_id, pid):
                     break
                 os.kill(pid, signal.SIGCONT)
@@ -105,6 +107,27 @@ def test_a_worker_killed_mid_batch_of_a_fan_out_loses_nothing_and_repeats_nothin
         doomed.stop()
     assert_each_node_succeeded_once(run, ["input", *(f"w{i}" for i in range(WIDTH)), "output"])
     assert_requeued_once(run_id, held)
+
+
+def _until_its_statements_landed(timeout_s: float = 5.0) -> None:
+    """Until no other session of this database runs a statement.
+
+    A commit the stopped process sent just before it stopped still lands:
+    read before it does, the nodes it leases or records would be counted
+    wrongly as held (a lease) or not held (a success). Nothing else writes to
+    this test's database meanwhile.
+    """
+    time.sleep(0.01)
+    deadline = time.monotonic() + timeout_s
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state = 'active' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.002)
 
 
 def _leased_to(run_id: str, pid: int) -> list[str]:
