@@ -18,7 +18,6 @@ import signal
 import time
 
 import pytest
-from django.db import connection
 
 from server.runs.models import NodeRun
 from tests.chaos.test_eager_continuation import ENV
@@ -93,8 +92,7 @@ def test_a_worker_killed_mid_batch_of_a_fan_out_loses_nothing_and_repeats_nothin
             assert time.monotonic() < deadline, "the fan-out did not get going"
             if len(succeeded_nodes(run_id)) >= 150:
                 os.kill(pid, signal.SIGSTOP)
-                _until_its_statements_landed()
-                if held := _leased_to(run_id, pid):
+                if held := _settled_lease(run_id, pid):
                     break
                 os.kill(pid, signal.SIGCONT)
             time.sleep(0.002)
@@ -109,25 +107,17 @@ def test_a_worker_killed_mid_batch_of_a_fan_out_loses_nothing_and_repeats_nothin
     assert_requeued_once(run_id, held)
 
 
-def _until_its_statements_landed(timeout_s: float = 5.0) -> None:
-    """Until no other session of this database runs a statement.
+def _settled_lease(run_id: str, pid: int) -> list[str]:
+    """The nodes leased to the stopped process ``pid``, read twice alike 50 ms apart.
 
-    A commit the stopped process sent just before it stopped still lands:
-    read before it does, the nodes it leases or records would be counted
-    wrongly as held (a lease) or not held (a success). Nothing else writes to
-    this test's database meanwhile.
+    A commit it sent just before it stopped still lands: read before it does,
+    the nodes it leases or records would be counted wrongly as held (a lease)
+    or not held (a success). Empty if the two reads differ.
     """
-    time.sleep(0.01)
-    deadline = time.monotonic() + timeout_s
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND state = 'active' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.002)
+    time.sleep(0.05)
+    held = _leased_to(run_id, pid)
+    time.sleep(0.05)
+    return held if _leased_to(run_id, pid) == held else []
 
 
 def _leased_to(run_id: str, pid: int) -> list[str]:
