@@ -18,7 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from server.runs import statements
+from server.runs import inserts, statements
 from server.runs.models import Run, RunEvent
 from server.runs.spend import count_finished_runs
 from workers.engine.scheduling import EdgeDecision
@@ -104,7 +104,7 @@ class RunJournal:
         """Have the effects run after the commit.
 
         ``flush`` calls it, and so does a caller that wrote the events and the
-        run itself (a new run's one INSERT, ``statements.insert_new_runs``).
+        run itself (a new run's one INSERT, ``inserts.insert_new_runs``).
         """
 
         # A closure, not a partial: Django names a robust callback that raised
@@ -125,7 +125,7 @@ def write_journals(journals: list[RunJournal]) -> list[RunJournal]:
     written = [journal for journal in journals if journal.events or journal.run_fields]
     if not written:
         return []
-    statements.insert_events([event for journal in written for event in journal.events])
+    inserts.insert_events([event for journal in written for event in journal.events])
     for journal in written:
         statements.update_run(journal.run, {"next_seq", *journal.run_fields})
     count_finished_runs([journal.run for journal in written if journal.freed_slot])

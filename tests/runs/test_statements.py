@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from server.accounts.services import create_workspace
-from server.runs import statements
+from server.runs import inserts
 from server.runs.models import NodeRun, Run, RunEvent
 from server.runs.services import start
 from server.workflows import services as workflow_services
@@ -79,7 +79,7 @@ def test_a_batch_of_new_runs_reads_back_exactly_as_written():
         RunEvent(run=run, seq=1, ts=now, type="run.queued", node_id="", data=AWKWARD)
         for run in runs
     ]
-    statements.insert_new_runs(runs, nodes, events)
+    inserts.insert_new_runs(runs, nodes, events)
 
     for run in runs:
         stored = Run.objects.get(pk=run.pk)
@@ -107,5 +107,5 @@ def test_a_value_json_cannot_carry_is_refused_before_anything_is_written():
         inputs={"x": float("nan")},
     )
     with pytest.raises(ValueError, match="JSON"), transaction.atomic():
-        statements.insert_new_runs([run], [], [])
+        inserts.insert_new_runs([run], [], [])
     assert not Run.objects.filter(workflow=workflow).exists()

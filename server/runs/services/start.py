@@ -37,7 +37,7 @@ from server.accounts.models import Workspace
 from server.core.coalescing import Coalescer
 from server.core.errors import ApiError
 from server.core.limits import engine_limits
-from server.runs import pinned, statements
+from server.runs import inserts, pinned, statements
 from server.runs.dispatch import send_node_tasks, signal_run_stopped
 from server.runs.journal import NodeTask, RunJournal, locked_run, locked_runs
 from server.runs.models import NodeRun, NodeState, Run, RunState, Trigger
@@ -276,7 +276,7 @@ def _insert_runs(
         # The first runs, admitted, whose start cannot be written with their
         # INSERT (a root waits for a person): started by UPDATEs after it.
         general = 0 if startable else min(room, len(journals))
-        statements.insert_new_runs(
+        inserts.insert_new_runs(
             [journal.run for journal in journals],
             [node_run for nodes in node_runs for node_run in nodes.values()],
             [event for journal in journals[general:] for event in journal.events],
