@@ -18,7 +18,9 @@ records the numbers and this command.
   ``run.succeeded`` (goal ≥ 220 runs/s, n8n's published figure, issue 11),
   and the CPU milliseconds per run of each part (the API, the pools,
   PostgreSQL, Redis, this client), from ``/proc``: they hold up better than
-  the rate on a shared machine.
+  the rate on a shared machine. Then the same POSTs refused by the body's
+  check (400): the CPU a request costs before a start does anything, the
+  floor under the API's share.
 """
 
 import argparse
@@ -188,21 +190,22 @@ def throughput(deploy: Deployment, base: str, total: int = 400, clients: int = 1
     path = f"/api/v1/workflows/{workflow}/runs/"
     headers = {"Authorization": f"Token {deploy.token}", "Content-Type": "application/json"}
 
-    async def client_posts(number: int, count: int) -> list[tuple[str, float]]:
+    async def client_posts(number: int, count: int, refused: bool) -> list[tuple[str, float]]:
         connection = Connection(base)
         posted = []
         for i in range(count):
-            body = json.dumps({"inputs": {"topic": f"c{number}-{i}"}}).encode()
+            inputs: Any = "not an object" if refused else {"topic": f"c{number}-{i}"}
             at = time.time()
-            answer = await connection.post(path, body, headers)
-            assert answer.status == 202, answer.body[:500]
-            posted.append((str(answer.json()["id"]), at))
+            answer = await connection.post(path, json.dumps({"inputs": inputs}).encode(), headers)
+            assert answer.status == (400 if refused else 202), answer.body[:500]
+            if not refused:
+                posted.append((str(answer.json()["id"]), at))
         await connection.close()
         return posted
 
-    async def all_posts() -> dict[str, float]:
+    async def all_posts(refused: bool = False) -> dict[str, float]:
         batches = await asyncio.gather(
-            *(client_posts(number, total // clients) for number in range(clients))
+            *(client_posts(number, total // clients, refused) for number in range(clients))
         )
         return dict(pair for batch in batches for pair in batch)
 
@@ -238,6 +241,19 @@ def throughput(deploy: Deployment, base: str, total: int = 400, clients: int = 1
         "  CPU ms per run: "
         + ", ".join(f"{part} {ms:.2f}" for part, ms in cpu_ms.items())
         + f"; total {sum(cpu_ms.values()):.2f} (the bench client polls the database meanwhile)"
+    )
+    # The floor under a start: the same requests refused by the body's check, after the
+    # token, the workflow and the caller's role are read (the HTTP server, Django, DRF).
+    spent = cpu_seconds_by_part()
+    asyncio.run(all_posts(refused=True))
+    floor = {
+        part: (seconds - spent[part]) * 1000 / total
+        for part, seconds in cpu_seconds_by_part().items()
+    }
+    print(
+        f"  the same {total} POSTs refused (400, inputs not an object): API CPU ms per request "
+        f"{floor['API']:.2f}, PostgreSQL {floor['PostgreSQL']:.2f}; a start's own share of the "
+        f"API's: {cpu_ms['API'] - floor['API']:.2f} ms"
     )
 
 
