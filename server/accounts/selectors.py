@@ -49,6 +49,14 @@ def roles_by_workspace(user: Any) -> dict[uuid.UUID, str]:
     return cached
 
 
+def remember_roles(user: Any, roles: dict[uuid.UUID, str]) -> None:
+    """Memoise roles read with the user (``authentication.token_for_key`` reads them together).
+
+    In the order ``roles_by_workspace`` gives them: the oldest membership first.
+    """
+    setattr(user, _CACHE_ATTR, roles)
+
+
 def forget_roles(user: Any) -> None:
     """Drop the memoised roles after a membership change in the same request."""
     if hasattr(user, _CACHE_ATTR):

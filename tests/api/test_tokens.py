@@ -3,10 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from server.accounts.models import ApiToken
+from server.accounts.authentication import token_for_key
+from server.accounts.models import ApiToken, Membership, Role, Workspace
+from server.accounts.selectors import roles_by_workspace
 from server.accounts.services import create_token
 from tests.support.documents import chain
 
@@ -140,3 +145,32 @@ def test_a_deactivated_users_token_stops_working(owner):
     user.is_active = False
     user.save(update_fields=["is_active"])
     assert client_with(key).get("/api/v1/me/").status_code == 401
+
+
+def test_the_token_lookup_reads_the_callers_roles_in_the_same_statement(make_member):
+    """A script's request reads its token, user and roles in one round trip, roles oldest first."""
+    user, first = make_member("roles", Role.VIEWER)
+    second = Workspace.objects.create(name="second")
+    Membership.objects.create(workspace=second, user=user, role=Role.EDITOR)
+    _, key = create_token(user=user, name="t")
+    with CaptureQueriesContext(connection) as queries:
+        token = token_for_key(key)
+        assert token is not None
+        roles = roles_by_workspace(token.user)
+    assert len(queries.captured_queries) == 1, [q["sql"] for q in queries.captured_queries]
+    assert list(roles.items()) == [(first.pk, Role.VIEWER), (second.pk, Role.EDITOR)]
+    # Through a request: the view's role check asks the database nothing more.
+    with CaptureQueriesContext(connection) as queries:
+        assert client_with(key).get(f"/api/v1/workspaces/{second.pk}/").status_code == 200
+    memberships = [q["sql"] for q in queries.captured_queries if "accounts_membership" in q["sql"]]
+    assert ["accounts_apitoken" in sql for sql in memberships] == [True], memberships
+
+
+def test_a_token_of_a_user_in_no_workspace_has_no_roles(db):
+    user = get_user_model().objects.create_user(username="alone", password="pw-alone-1234")
+    _, key = create_token(user=user, name="t")
+    token = token_for_key(key)
+    assert token is not None
+    assert token.user == user
+    assert roles_by_workspace(token.user) == {}
+    assert client_with(key).get("/api/v1/workflows/").json()["results"] == []
