@@ -151,14 +151,16 @@ def test_the_token_lookup_reads_the_callers_roles_in_the_same_statement(make_mem
     """A script's request reads its token, user and roles in one round trip, roles oldest first."""
     user, first = make_member("roles", Role.VIEWER)
     second = Workspace.objects.create(name="second")
-    Membership.objects.create(workspace=second, user=user, role=Role.EDITOR)
+    joined = Membership.objects.create(workspace=second, user=user, role=Role.EDITOR)
+    # Joined earlier than it was written: the order is the memberships' age, not the rows'.
+    Membership.objects.filter(pk=joined.pk).update(created_at=timezone.now() - timedelta(days=1))
     _, key = create_token(user=user, name="t")
     with CaptureQueriesContext(connection) as queries:
         token = token_for_key(key)
         assert token is not None
         roles = roles_by_workspace(token.user)
     assert len(queries.captured_queries) == 1, [q["sql"] for q in queries.captured_queries]
-    assert list(roles.items()) == [(first.pk, Role.VIEWER), (second.pk, Role.EDITOR)]
+    assert list(roles.items()) == [(second.pk, Role.EDITOR), (first.pk, Role.VIEWER)]
     # Through a request: the view's role check asks the database nothing more.
     with CaptureQueriesContext(connection) as queries:
         assert client_with(key).get(f"/api/v1/workspaces/{second.pk}/").status_code == 200
