@@ -9,8 +9,8 @@ from rest_framework import authentication, exceptions
 
 from server.accounts.models import ApiToken, Membership, hash_token_key
 from server.accounts.scopes import required_scope
-from server.accounts.selectors import remember_roles
-from server.core.rows import as_uuid, instance_from_row, model_columns
+from server.accounts.selectors import ROLE_COLUMNS, ROLE_ORDER, remember_roles
+from server.core.rows import instance_from_row, model_columns
 
 # Writing last_used_at on every request would turn each read into a write.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -29,10 +29,10 @@ def token_for_key(key: str) -> ApiToken | None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {model_columns(ApiToken, 't')}, {model_columns(user_model, 'u')}, "
-            f"m.workspace_id, m.role FROM {ApiToken._meta.db_table} t "
+            f"{ROLE_COLUMNS} FROM {ApiToken._meta.db_table} t "
             f"JOIN {user_model._meta.db_table} u ON u.{user_model._meta.pk.column} = t.user_id "
             f"LEFT JOIN {Membership._meta.db_table} m ON m.user_id = t.user_id "
-            "WHERE t.key_hash = %s ORDER BY m.created_at, m.id",
+            f"WHERE t.key_hash = %s {ROLE_ORDER}",
             [hash_token_key(key)],
         )
         rows = cursor.fetchall()
@@ -42,10 +42,7 @@ def token_for_key(key: str) -> ApiToken | None:
     users_end = split + len(user_model._meta.concrete_fields)
     token = instance_from_row(ApiToken, rows[0][:split], connection.alias)
     token.user = instance_from_row(user_model, rows[0][split:users_end], connection.alias)
-    remember_roles(
-        token.user,
-        {as_uuid(workspace): role for *_, workspace, role in rows if workspace is not None},
-    )
+    remember_roles(token.user, [row[users_end:] for row in rows])
     return token if token.user.is_active else None
 
 

@@ -6,6 +6,7 @@ Every queryset of workspace-owned objects is filtered through
 
 import re
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
@@ -15,12 +16,17 @@ from rest_framework import exceptions
 
 from server.accounts.models import Invitation, Membership, hash_token_key
 from server.core.errors import ApiError
-from server.core.rows import instance_from_row, model_columns
+from server.core.rows import as_uuid
 
 # What ``secrets.token_urlsafe(32)`` makes; anything else names no invitation.
 _INVITATION_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 
 _CACHE_ATTR = "_agentloom_roles"
+
+
+# A user's roles as read with the user's memberships (alias ``m``), oldest first.
+ROLE_COLUMNS = "m.workspace_id, m.role"
+ROLE_ORDER = "ORDER BY m.created_at, m.id"
 
 
 def roles_by_workspace(user: Any) -> dict[uuid.UUID, str]:
@@ -29,31 +35,27 @@ def roles_by_workspace(user: Any) -> dict[uuid.UUID, str]:
     In the order the user joined them (oldest first), so that whatever picks
     "the first" of them picks the same one every time. DRF builds one user
     object per request, so this runs one query per request: a plain statement
-    (``server.core.rows``).
+    (``server.core.rows``); a script's token lookup reads them already.
     """
     if not getattr(user, "is_authenticated", False):
         return {}
-    cached = getattr(user, _CACHE_ATTR, None)
-    if cached is None:
+    if getattr(user, _CACHE_ATTR, None) is None:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {model_columns(Membership, 'm')} FROM {Membership._meta.db_table} m "
-                "WHERE m.user_id = %s ORDER BY m.created_at, m.id",
+                f"SELECT {ROLE_COLUMNS} FROM {Membership._meta.db_table} m "
+                f"WHERE m.user_id = %s {ROLE_ORDER}",
                 [user.pk],
             )
-            memberships = [
-                instance_from_row(Membership, row, connection.alias) for row in cursor.fetchall()
-            ]
-        cached = {membership.workspace_id: membership.role for membership in memberships}
-        setattr(user, _CACHE_ATTR, cached)
-    return cached
+            remember_roles(user, cursor.fetchall())
+    return getattr(user, _CACHE_ATTR)
 
 
-def remember_roles(user: Any, roles: dict[uuid.UUID, str]) -> None:
-    """Memoise roles read with the user (``authentication.token_for_key`` reads them together).
+def remember_roles(user: Any, rows: Iterable[tuple[Any, Any]]) -> None:
+    """Memoise the user's roles from ``ROLE_COLUMNS`` rows in ``ROLE_ORDER``.
 
-    In the order ``roles_by_workspace`` gives them: the oldest membership first.
+    A row of nulls (a ``LEFT JOIN`` finding no membership) adds none.
     """
+    roles = {as_uuid(workspace): role for workspace, role in rows if workspace is not None}
     setattr(user, _CACHE_ATTR, roles)
 
 
