@@ -1,5 +1,6 @@
 """Real processes for tests: Celery workers and the ASGI server, on the test database."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -83,18 +84,28 @@ class ManagedProcess:
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no warm shutdown, no acks."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        self._end_group(signal.SIGKILL, patience_s=10)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        """SIGTERM the whole process group (a warm shutdown), then SIGKILL what is left of it."""
+        self._end_group(signal.SIGTERM, patience_s=15)
         self._log.close()
+
+    def _end_group(self, first: signal.Signals, patience_s: float) -> None:
+        """Signal the group, give its leader ``patience_s`` to exit, then end every member.
+
+        A member can outlive the leader: a pool child whose parent a test
+        killed alone, one still finishing after a warm shutdown. It holds
+        its database connections, and the test database cannot be dropped
+        while one is open ("being accessed by other users").
+        """
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, first)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=patience_s)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
 
 def start_worker(
